@@ -1,4 +1,9 @@
-pytest_plugins = [
-    "tests.fixtures.db",
-    "tests.fixtures.cli",
-]
+"""Fixture plugins live in tests/fixtures/, one module per real service they start."""
+
+from pathlib import Path
+
+pytest_plugins = sorted(
+    f"tests.fixtures.{p.stem}"
+    for p in (Path(__file__).parent / "fixtures").glob("*.py")
+    if p.stem != "__init__"
+)
