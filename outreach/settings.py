@@ -36,6 +36,7 @@ class Settings:
     dkim_selector: str | None = None
     dkim_domain: str | None = None
     dkim_key_file: str | None = None
+    smtp_ca_file: str | None = None  # CA bundle to verify the SMTP server (default: system's)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -73,6 +74,7 @@ _VARS = {
     "OUTREACH_DKIM_SELECTOR": "dkim_selector",
     "OUTREACH_DKIM_DOMAIN": "dkim_domain",
     "OUTREACH_DKIM_KEY_FILE": "dkim_key_file",
+    "OUTREACH_SMTP_CA_FILE": "smtp_ca_file",
 }
 
 
@@ -110,6 +112,14 @@ def validate(s: Settings, explicit_secret: bool = True) -> None:
     _check_url("OUTREACH_DATABASE_URL", s.database_url, ("sqlite", "postgresql", "postgres"))
     _check_url("OUTREACH_BROKER_URL", s.broker_url, ("redis", "rediss", "memory", "sentinel"))
     _check_url("OUTREACH_SMTP_URL", s.smtp_url, ("smtp", "smtps", "smtp+starttls"))
+    if s.smtp_url:
+        from outreach.smtp_url import parse_smtp_url
+
+        parse_smtp_url(s.smtp_url)
+    if s.extra.get("OUTREACH_RATE_LIMIT"):  # e.g. "10/s;gmail.com=2/s;*=5/s"
+        from outreach.ratelimit_config import parse_rate_limits
+
+        parse_rate_limits(s.extra["OUTREACH_RATE_LIMIT"])
     _check_url("OUTREACH_IMAP_URL", s.imap_url, ("imap", "imaps", "imap+starttls"))
     _check_url("OUTREACH_BASE_URL", s.base_url, ("http", "https"))
     if s.is_production and not s.base_url.startswith("https://"):

@@ -1,14 +1,144 @@
 """`outreach alert ...`: the command group. Commands are added by the modules that own them
-(creation/preview here, sending in `outreach.cli.sending`, reports in `outreach.cli.reports`)."""
+(create/preview/test here, sending in `outreach.cli.sending`, reports in `outreach.cli.reports`).
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import click
+
+from outreach.cli import LazyContext, pass_app
+from outreach.errors import UserError
 
 
 @click.group("alert")
 def alert_group() -> None:
     """Write, preview, send and follow alerts."""
+
+
+def _variants(values: tuple[str, ...]) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    for value in values:
+        language, sep, path = value.partition("=")
+        language = language.strip().lower()
+        if not sep or len(language) != 2 or not language.isalpha() or not path:
+            raise UserError(f"--variant {value!r}: expected LANG=FILE.md, e.g. ru=alert.ru.md")
+        if language in out:
+            raise UserError(f"--variant {value!r}: language {language!r} given twice")
+        out[language] = Path(path)
+    return out
+
+
+@alert_group.command("create")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--variant", "variants", multiple=True, metavar="LANG=FILE.md",
+              help="Another language version of the same alert (repeatable).")
+@click.option("--where", multiple=True, metavar="FIELD=V1,V2",
+              help="Segment: contacts whose FIELD is one of the values (repeatable, AND).")
+@click.option("--tag", "tags", multiple=True, help="Segment: contacts with this tag (AND).")
+@click.option("--track-opens", is_flag=True, help="Add an open-tracking pixel.")
+@click.option("--track-clicks", is_flag=True, help="Send links through the click redirect.")
+@click.option("--follow-up-of", type=int, default=None, metavar="ALERT_ID",
+              help="Mark this alert as a follow-up of another (threads replies).")
+@click.option("--json", "as_json", is_flag=True, help="Print the new alert as JSON.")
+@pass_app
+def create_command(lazy: LazyContext, file: Path, variants: tuple[str, ...],
+                   where: tuple[str, ...], tags: tuple[str, ...], track_opens: bool,
+                   track_clicks: bool, follow_up_of: int | None, as_json: bool) -> None:
+    """Check and store FILE.md (plus --variant files) as a new draft alert; print its id.
+
+    The content is copied: later edits to the files never change this alert.
+    """
+    from outreach.alerts.create import create_alert
+    from outreach.segments import parse_segment
+
+    segment = parse_segment(where, tags) if (where or tags) else None
+    app = lazy.app
+    with app.checked_sessions()() as session:
+        alert = create_alert(session, app.settings, file, variants=_variants(variants),
+                             segment=segment, track_opens=track_opens,
+                             track_clicks=track_clicks, follow_up_of=follow_up_of)
+        session.commit()
+        summary = {"id": alert.id, "title": alert.title,
+                   "languages": [v.language for v in alert.variants],
+                   "default_language": alert.default_language, "segment": alert.segment,
+                   "track_opens": alert.track_opens, "track_clicks": alert.track_clicks,
+                   "links": len(alert.variants[0].links), "state": alert.state}
+    click.echo(json.dumps(summary, ensure_ascii=False) if as_json else str(summary["id"]))
+
+
+@alert_group.command("preview")
+@click.argument("alert_id", type=int)
+@click.option("--contact", "contact_email", metavar="EMAIL",
+              help="Render for this contact (default: a sample contact).")
+@click.option("--language", metavar="LANG", help="Sample contact's language (without --contact).")
+@click.option("--out", type=click.Path(path_type=Path), metavar="FILE.html",
+              help="Where to write the HTML part (default: alert-ID-preview.html).")
+@pass_app
+def preview_command(lazy: LazyContext, alert_id: int, contact_email: str | None,
+                    language: str | None, out: Path | None) -> None:
+    """Render ALERT_ID exactly as a send would: write the HTML, print headers and text."""
+    from outreach.alerts import preview
+    from outreach.alerts.create import get_alert
+
+    app = lazy.app
+    with app.checked_sessions()() as session:
+        alert = get_alert(session, alert_id)
+        contact = (preview.find_contact(session, contact_email) if contact_email
+                   else preview.sample_contact(language))
+        mail = preview.compose_copy(alert, contact, app.settings)
+    msg, text, html = preview.parts(mail)
+    target = out or Path(f"alert-{alert_id}-preview.html")
+    try:
+        target.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"--out {target}: cannot write ({exc.strerror})") from None
+    for name, value in msg.items():
+        if not name.lower().startswith("content-") and name.lower() != "mime-version":
+            click.echo(f"{name}: {value}")
+    click.echo(f"\n{text}")
+    click.echo(f"HTML written to {target}", err=True)
+
+
+@alert_group.command("test")
+@click.argument("alert_id", type=int)
+@click.option("--to", "to", required=True, metavar="ADDRESS", help="Where the test copy goes.")
+@click.option("--contact", "contact_email", metavar="EMAIL",
+              help="Personalise as this contact (default: a sample contact).")
+@click.option("--language", metavar="LANG", help="Sample contact's language (without --contact).")
+@pass_app
+def test_command(lazy: LazyContext, alert_id: int, to: str, contact_email: str | None,
+                 language: str | None) -> None:
+    """Send one copy of ALERT_ID marked [TEST] to ADDRESS through OUTREACH_SMTP_URL."""
+    from outreach.addresses import InvalidAddress, normalize
+    from outreach.alerts import preview
+    from outreach.alerts.create import get_alert
+    from outreach.smtp import SmtpSender
+
+    app = lazy.app
+    if not app.settings.smtp_url:
+        raise UserError("OUTREACH_SMTP_URL is not set: say which SMTP server sends test copies")
+    try:
+        address = normalize(to)
+    except InvalidAddress as exc:
+        raise UserError(f"--to {to!r}: {exc}") from None
+    with app.checked_sessions()() as session:
+        alert = get_alert(session, alert_id)
+        contact = (preview.find_contact(session, contact_email) if contact_email
+                   else preview.sample_contact(language))
+        mail = preview.compose_copy(alert, preview.readdressed(contact, address), app.settings,
+                                    test=True)
+    sender = SmtpSender(app.settings.smtp_url,
+                        override_recipient=app.settings.dev_override_recipient)
+    try:
+        result = sender.send(mail.envelope_from, mail.recipient, mail.data)
+    finally:
+        sender.close()
+    if result.outcome != "sent":
+        raise UserError(f"test copy to {address} not accepted: {result.code} {result.text}")
+    click.echo(f"test copy sent to {address}: {result.code} {result.text}")
 
 
 def register(main: click.Group) -> None:

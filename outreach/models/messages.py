@@ -27,6 +27,7 @@ class Message(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
     lease_until: Mapped[datetime | None]
+    enqueued_at: Mapped[datetime | None]  # last put on the broker (the sweeper's re-enqueue guard)
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     uncertain: Mapped[bool] = mapped_column(default=False)
     smtp_code: Mapped[int | None]

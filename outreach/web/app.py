@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import importlib
+import logging
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, Response, render_template
+from sqlalchemy import text
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from outreach.context import AppContext
 from outreach.settings import Settings
+
+log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "web"
 BLUEPRINTS = (
@@ -21,7 +27,13 @@ BLUEPRINTS = (
 def create_app(settings: Settings, app_ctx: AppContext | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(TEMPLATES))
     app.config["SECRET_KEY"] = settings.secret_key
+    app.config["MAX_CONTENT_LENGTH"] = 16 * 1024 * 1024
     app.extensions["outreach"] = app_ctx or AppContext(settings)
+    _behind_proxy(app, settings)
+    app.after_request(_security_headers)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _server_error)
+    app.add_url_rule("/healthz", "healthz", _healthz)
     for name in BLUEPRINTS:
         try:
             module = importlib.import_module(name)
@@ -29,9 +41,75 @@ def create_app(settings: Settings, app_ctx: AppContext | None = None) -> Flask:
             if exc.name != name:
                 raise
             continue
-        app.register_blueprint(module.bp)
+        blueprint = getattr(module, "bp", None)
+        if blueprint is None:  # e.g. a package directory still without its __init__.py
+            log.warning("%s defines no blueprint `bp`: its pages are not served", name)
+            continue
+        app.register_blueprint(blueprint)
     return app
 
 
 def app_context(app: Flask) -> AppContext:
     return app.extensions["outreach"]
+
+
+# Defaults for every response; a blueprint may set its own before these apply.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",  # tokens in our URLs must not leak to other sites
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "interest-cohort=(), camera=(), microphone=(), geolocation=()",
+}
+
+
+def _security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def _behind_proxy(app: Flask, settings: Settings) -> None:
+    """OUTREACH_TRUSTED_PROXIES=N: trust X-Forwarded-* from N proxies in front (default 0)."""
+    raw = settings.extra.get("OUTREACH_TRUSTED_PROXIES", "0").strip() or "0"
+    if not raw.isdigit():
+        from outreach.errors import ConfigError
+
+        raise ConfigError(f"OUTREACH_TRUSTED_PROXIES: {raw!r} is not a number of proxies")
+    hops = int(raw)
+    if hops:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )
+
+
+def _http_error(exc: HTTPException) -> Response:
+    """Our own page for 4xx/5xx, keeping the exception's headers (e.g. Allow on a 405)."""
+    response = exc.get_response()
+    response.set_data(render_template(
+        "error.html", code=exc.code, name=exc.name, description=exc.description,
+    ))
+    response.content_type = "text/html; charset=utf-8"
+    return response
+
+
+def _server_error(exc: Exception) -> Response:
+    log.exception("unhandled error in a web request", exc_info=exc)
+    return _http_error(InternalServerError())
+
+
+def _healthz() -> tuple[dict[str, str], int]:
+    """Liveness and database reachability, for the proxy's and the orchestrator's checks."""
+    from flask import current_app
+
+    try:
+        with app_context(current_app).engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:
+        log.exception("health check: database unreachable")
+        return {"status": "error", "database": "unreachable"}, 503
+    return {"status": "ok"}, 200

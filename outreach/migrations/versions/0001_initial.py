@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2026-11-25 14:39:41.558026
+Create Date: 2026-11-25 14:46:29.088024
 """
 
 from alembic import op
@@ -153,6 +153,7 @@ def upgrade() -> None:
             "next_attempt_at", outreach.models.base.UTCDateTime(timezone=True), nullable=True
         ),
         sa.Column("lease_until", outreach.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("enqueued_at", outreach.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("claimed_by", sa.String(length=200), nullable=True),
         sa.Column("uncertain", sa.Boolean(), nullable=False),
         sa.Column("smtp_code", sa.Integer(), nullable=True),

@@ -1,0 +1,222 @@
+"""`outreach contacts ...` and `outreach outlets ...`: import, list, show, export, suppress."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from outreach.cli import LazyContext, pass_app
+from outreach.contacts import export, lifecycle, views
+from outreach.contacts.importer import import_csv
+from outreach.contacts.report import ImportReport
+from outreach.db import session_scope
+from outreach.segments import FIELDS, parse_segment
+
+ERRORS_SHOWN = 50
+
+where_option = click.option("--where", "where", multiple=True, metavar="FIELD=V1,V2",
+                            help=f"Filter on {', '.join(FIELDS)} (OR within a field, "
+                                 "AND across repeats).")
+tag_option = click.option("--tag", "tags", multiple=True, metavar="TAG",
+                          help="Require this tag (repeatable).")
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@click.group("contacts")
+def contacts_group() -> None:
+    """The contact list: journalists, NGO staff, politicians."""
+
+
+@contacts_group.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Report what would happen, write nothing.")
+@click.option("--update", is_flag=True, help="Merge the file's fields into existing contacts.")
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Add this tag to every row.")
+@click.option("--check-deliverability", is_flag=True, help="Also check each domain in DNS.")
+@json_option
+@pass_app
+def import_command(lazy: LazyContext, file: Path, dry_run: bool, update: bool,
+                   tags: tuple[str, ...], check_deliverability: bool, as_json: bool) -> None:
+    """Import contacts from a CSV file (any common encoding and delimiter)."""
+    report = import_csv(lazy.app.checked_sessions(), file, update=update, dry_run=dry_run,
+                        tags=tags, check_deliverability=check_deliverability)
+    if as_json:
+        _echo_json(report.to_json())
+    else:
+        _print_report(report)
+
+
+def _print_report(report: ImportReport) -> None:
+    console = Console()
+    prefix = "[yellow]dry run, nothing written:[/] " if report.dry_run else ""
+    console.print(
+        f"{prefix}{report.rows} rows ({report.encoding}, {report.delimiter!r}): "
+        f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.duplicates} duplicates merged, {report.suppressed} suppressed (left alone), "
+        f"{report.rejected} rejected; {report.outlets_created} new outlets", highlight=False)
+    if report.errors:
+        table = Table("line", "field", "reason", title="rejected rows")
+        for error in report.errors[:ERRORS_SHOWN]:
+            table.add_row(str(error.line), error.field, error.reason)
+        console.print(table)
+        if len(report.errors) > ERRORS_SHOWN:
+            console.print(f"... and {len(report.errors) - ERRORS_SHOWN} more (use --json)")
+    for row in report.suppressed_rows[:ERRORS_SHOWN]:
+        console.print(f"line {row.line}: suppressed ({row.reason}), not reactivated")
+
+
+@contacts_group.command("list")
+@where_option
+@tag_option
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N contacts.")
+@json_option
+@pass_app
+def list_command(lazy: LazyContext, where: tuple[str, ...], tags: tuple[str, ...],
+                 limit: int | None, as_json: bool) -> None:
+    """List the contacts of a segment."""
+    segment = parse_segment(where, tags)
+    with session_scope(lazy.app.checked_sessions()) as session:
+        contacts, total = views.list_contacts(session, segment, limit)
+        rows = [views.contact_json(c) for c in contacts]
+    if as_json:
+        _echo_json(rows)
+        return
+    table = Table(title=f"{segment.describe()}: {total} contacts")
+    table.add_column("email", no_wrap=True)
+    for name in ("name", "outlet", "type", "where", "tags"):
+        table.add_column(name)
+    for r in rows:
+        where = "/".join(v for v in (r["country"], r["language"]) if v)
+        kind = r["type"] if r["status"] == "active" else f"{r['type']} ({r['status']})"
+        table.add_row(r["email"], r["name"], r["outlet"], kind, where, ", ".join(r["tags"]))
+    Console().print(table)
+    if len(rows) < total:
+        Console().print(f"showing {len(rows)} of {total}")
+
+
+@contacts_group.command("show")
+@click.argument("email")
+@json_option
+@pass_app
+def show_command(lazy: LazyContext, email: str, as_json: bool) -> None:
+    """One contact: details, suppression, history, messages and replies."""
+    with session_scope(lazy.app.checked_sessions()) as session:
+        data = views.contact_history(session, lifecycle.find_contact(session, email))
+    if as_json:
+        _echo_json(data)
+        return
+    console = Console()
+    c = data["contact"]
+    console.print(f"[bold]{c['name'] or c['email']}[/] <{c['email']}>  {c['type']}  "
+                  f"{c['role'] or ''} {('@ ' + c['outlet']) if c['outlet'] else ''}",
+                  highlight=False)
+    console.print(f"country {c['country'] or '-'}, language {c['language'] or '-'}, "
+                  f"tags {', '.join(c['tags']) or '-'}, beats {', '.join(c['beats']) or '-'}, "
+                  f"status {c['status']}", highlight=False)
+    for key, value in c["attributes"].items():
+        console.print(f"  {key}: {value}", highlight=False)
+    sup = data["suppression"]
+    console.print("suppressed: " + (f"{sup['reason']} via {sup['channel']} at {sup['at']}"
+                                    if sup else "no"), highlight=False)
+    _print_history(console, data)
+
+
+def _print_history(console: Console, data: dict[str, Any]) -> None:
+    table = Table("at", "what", "detail", title="history")
+    for e in data["events"]:
+        table.add_row(e["at"][:19], f"{e['kind']} ({e['channel'] or '-'})", e["detail"] or "")
+    for m in data["messages"]:
+        table.add_row(m["sent_at"][:19] if m["sent_at"] else "",
+                      f"message {m['id']}: {m['status']}", f"alert {m['alert_id']}: {m['alert']}")
+    for i in data["inbound"]:
+        table.add_row(i["at"][:19], f"inbound {i['kind']}", (i["subject"] or "")[:80])
+    console.print(table)
+
+
+@contacts_group.command("export")
+@click.argument("file", type=click.Path(path_type=Path))
+@where_option
+@tag_option
+@pass_app
+def export_command(lazy: LazyContext, file: Path, where: tuple[str, ...],
+                   tags: tuple[str, ...]) -> None:
+    """Export a segment to CSV (formula cells neutralised)."""
+    segment = parse_segment(where, tags)
+    with session_scope(lazy.app.checked_sessions()) as session:
+        count = export.export_csv(session, segment, file)
+    Console().print(f"exported {count} contacts to {file}", highlight=False)
+
+
+@contacts_group.command("unsubscribe")
+@click.argument("email")
+@click.option("--reason", default=None, help="Why (kept in the contact's history).")
+@pass_app
+def unsubscribe_command(lazy: LazyContext, email: str, reason: str | None) -> None:
+    """Never mail this address again (until resubscribed)."""
+    with session_scope(lazy.app.checked_sessions()) as session:
+        contact = lifecycle.find_contact(session, email)
+        done = lifecycle.unsubscribe(session, contact, reason)
+        address = contact.email
+    Console().print(f"{address}: " + ("unsubscribed" if done else "was already suppressed"),
+                    highlight=False)
+
+
+@contacts_group.command("resubscribe")
+@click.argument("email")
+@click.option("--reason", default="", help="Why it may be mailed again (required, logged).")
+@pass_app
+def resubscribe_command(lazy: LazyContext, email: str, reason: str) -> None:
+    """Lift a suppression explicitly; the reason is logged."""
+    with session_scope(lazy.app.checked_sessions()) as session:
+        contact = lifecycle.find_contact(session, email)
+        done = lifecycle.resubscribe(session, contact, reason)
+        address = contact.email
+    Console().print(f"{address}: " + ("resubscribed" if done else "was not suppressed"),
+                    highlight=False)
+
+
+@contacts_group.command("erase")
+@click.argument("email")
+@pass_app
+def erase_command(lazy: LazyContext, email: str) -> None:
+    """GDPR erasure: delete personal data, keep the address suppressed (by hash)."""
+    with session_scope(lazy.app.checked_sessions()) as session:
+        contact = lifecycle.find_contact(session, email)
+        address = contact.email
+        lifecycle.erase(session, contact)
+    Console().print(f"{address}: erased; the address stays suppressed", highlight=False)
+
+
+@click.group("outlets")
+def outlets_group() -> None:
+    """Media outlets and NGOs."""
+
+
+@outlets_group.command("list")
+@json_option
+@pass_app
+def outlets_list_command(lazy: LazyContext, as_json: bool) -> None:
+    """List outlets with their number of contacts."""
+    with session_scope(lazy.app.checked_sessions()) as session:
+        rows = views.list_outlets(session)
+    if as_json:
+        _echo_json(rows)
+        return
+    table = Table("name", "kind", "country", "contacts", title=f"{len(rows)} outlets")
+    for r in rows:
+        table.add_row(r["name"], r["kind"], r["country"], str(r["contacts"]))
+    Console().print(table)
+
+
+def register(main: click.Group) -> None:
+    main.add_command(contacts_group)
+    main.add_command(outlets_group)

@@ -1,0 +1,114 @@
+"""`outreach poll`, `outreach replies [ALERT_ID]` and `outreach inbound unmatched`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from outreach.cli import pass_app
+from outreach.errors import UserError
+
+console = Console()
+
+
+@click.command("poll")
+@click.option("--limit", type=click.IntRange(min=1), help="Process at most this many messages.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@pass_app
+def poll_command(lazy: Any, limit: int | None, as_json: bool) -> None:
+    """Read the inbound mailbox once: bounces, replies, auto-replies, complaints, unsubscribes."""
+    from outreach.inbound.poll import poll_mailbox
+
+    report = poll_mailbox(lazy.app, limit=limit)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+        return
+    click.echo(f"{report.seen} message(s) read, {sum(report.recorded.values())} recorded, "
+               f"{report.duplicates} already recorded, {report.suppressed} address(es) suppressed")
+    for kind, count in sorted(report.recorded.items()):
+        click.echo(f"  {kind}: {count}")
+    for line in report.unparseable:
+        click.echo(f"  unparseable (kept): {line}")
+    for line in report.failed:
+        click.echo(f"  failed, will retry next poll: {line}", err=True)
+
+
+@click.command("replies")
+@click.argument("alert_id", type=int, required=False)
+@click.option("--all", "include_auto", is_flag=True, help="Include auto-replies.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def replies_command(lazy: Any, alert_id: int | None, include_auto: bool, as_json: bool) -> None:
+    """Replies with contact, outlet, alert and their new text (auto-replies only with --all)."""
+    from outreach.inbound.views import replies
+    from outreach.models import Alert
+
+    with lazy.app.checked_sessions()() as session:
+        if alert_id is not None and session.get(Alert, alert_id) is None:
+            raise UserError(f"ALERT_ID {alert_id}: no such alert")
+        rows = replies(session, alert_id, include_auto=include_auto)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no replies yet")
+        return
+    table = Table(box=box.SIMPLE_HEAD, highlight=False)
+    for col in ("date", "kind", "contact", "outlet", "alert", "text"):
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        contact = row["contact"] or {}
+        table.add_row((row["date"] or "")[:16], row["kind"],
+                      contact.get("name") or contact.get("email") or row["sender"] or "",
+                      (row["outlet"] or {}).get("name", ""),
+                      str((row["alert"] or {}).get("id", "")), _one_line(row["text"], 200))
+    _console().print(table)
+
+
+@click.group("inbound")
+def inbound_group() -> None:
+    """Inbound mail that needs a person: unmatched and unparseable messages."""
+
+
+@inbound_group.command("unmatched")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def unmatched_command(lazy: Any, as_json: bool) -> None:
+    """Mail that matched none of our messages, or could not be parsed (kept, never dropped)."""
+    from outreach.inbound.views import unmatched
+
+    with lazy.app.checked_sessions()() as session:
+        rows = unmatched(session)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no unmatched inbound mail")
+        return
+    table = Table(box=box.SIMPLE_HEAD, highlight=False)
+    for col in ("received", "kind", "sender", "subject", "note"):
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row((row["received_at"] or "")[:16], row["kind"], row["sender"] or "",
+                      _one_line(row["subject"] or "", 80), _one_line(row["note"] or "", 120))
+    _console().print(table)
+
+
+def _one_line(text: str, width: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[:width - 1] + "…"
+
+
+def _console() -> Console:
+    return console if console.is_terminal else Console(width=200)
+
+
+def register(main: click.Group) -> None:
+    main.add_command(poll_command)
+    main.add_command(replies_command)
+    main.add_command(inbound_group)

@@ -1,0 +1,152 @@
+"""`outreach report ID`, `outreach alert list` and `outreach alert follow-up`."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from outreach.cli import pass_app
+from outreach.cli.alerts import alert_group
+from outreach.contacts.export import neutralise as neutralise_text
+from outreach.db import session_scope
+from outreach.errors import UserError
+from outreach.report_model import DIMENSIONS, STATUSES, ReachRow
+from outreach.reports import ReachReport, alert_overview, reach_report
+
+console = Console()
+WIDE = 200  # piped output (files, CI logs) is not squeezed to 80 columns
+
+
+def neutralise(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe
+    (the contacts export's rule, shared); numbers pass through."""
+    return neutralise_text(value) if isinstance(value, str) else value
+
+
+def _columns(report: ReachReport) -> list[str]:
+    cols = ["label", "country", "targeted", *(s for s in STATUSES if s != "other"),
+            "replied", "auto_replied", "unsubscribed", "complained"]
+    if report.alert.track_opens:
+        cols.append("opened")
+    if report.alert.track_clicks:
+        cols.append("clicked")
+    if any(r.statuses["other"] for r in report.rows):
+        cols.append("other")
+    return [*cols, "reached_contacts", "reached", "engaged_contacts", "engaged"]
+
+
+def _cells(row: ReachRow, cols: list[str]) -> list[Any]:
+    data = row.to_json()
+    return ["yes" if data[c] is True else "no" if data[c] is False else data[c] for c in cols]
+
+
+def write_csv(report: ReachReport, path: Path) -> None:
+    cols = _columns(report)
+    try:
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(cols)
+            for row in [*report.rows, report.totals]:
+                writer.writerow([neutralise("" if v is None else v) for v in _cells(row, cols)])
+    except OSError as exc:
+        raise UserError(f"--csv {path}: cannot write ({exc.strerror})") from exc
+
+
+def _out() -> Console:
+    return console if console.is_terminal else Console(width=WIDE)
+
+
+def print_table(report: ReachReport) -> None:
+    cols = _columns(report)
+    short = {"reached_contacts": "reached#", "engaged_contacts": "engaged#", "label": report.by,
+             "auto_replied": "auto", "unsubscribed": "unsub", "complained": "compl",
+             "suppressed": "suppr", "cancelled": "cancel", "deferred": "defer"}
+    table = Table(title=f"Alert {report.alert.id}: {report.alert.title} ({report.alert.state})"
+                        f" by {report.by}", highlight=False, box=box.SIMPLE_HEAD)
+    for col in cols:
+        table.add_column(short.get(col, col), justify="left" if col == "label" else "right",
+                         no_wrap=col == "label")
+    for row in report.rows:
+        table.add_row(*(str("" if v is None else v) for v in _cells(row, cols)))
+    table.add_section()
+    table.add_row(*(str("" if v is None else v) for v in _cells(report.totals, cols)),
+                  style="bold")
+    _out().print(table)
+
+
+@click.command("report")
+@click.argument("alert_id", type=int)
+@click.option("--by", "by", type=click.Choice(DIMENSIONS), default="outlet", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the table to this CSV file (formula cells neutralised).")
+@pass_app
+def report_command(ctx: Any, alert_id: int, by: str, as_json: bool, csv_path: Path | None
+                   ) -> None:
+    """Reach of an alert per outlet (or country, contact type, language)."""
+    with session_scope(ctx.app.checked_sessions()) as session:
+        report = reach_report(session, alert_id, by)
+        if csv_path:
+            write_csv(report, csv_path)
+        if as_json:
+            click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        else:
+            print_table(report)
+
+
+@alert_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the alerts as JSON.")
+@pass_app
+def alert_list(ctx: Any, as_json: bool) -> None:
+    """Every alert with its state, sent/total and replies."""
+    with session_scope(ctx.app.checked_sessions()) as session:
+        rows = alert_overview(session)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table(title="Alerts", highlight=False)
+    for col in ("id", "title", "state", "sent/total", "replies", "created"):
+        table.add_column(col)
+    for row in rows:
+        title = row["title"] + (f" (follow-up of {row['follow_up_of']})"
+                                if row["follow_up_of"] else "")
+        table.add_row(str(row["id"]), title, row["state"], f"{row['sent']}/{row['total']}",
+                      str(row["replies"]), row["created_at"][:16])
+    _out().print(table)
+
+
+@alert_group.command("follow-up")
+@click.argument("alert_id", type=int)
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--not-replied", is_flag=True,
+              help="Contacts reached by the alert that did not reply (the default).")
+@click.option("--not-reached", is_flag=True,
+              help="Contacts the alert did not reach (not accepted, or bounced).")
+@click.option("--json", "as_json", is_flag=True, help="Print the new alert as JSON.")
+@pass_app
+def alert_follow_up(ctx: Any, alert_id: int, source: Path, not_replied: bool, not_reached: bool,
+                    as_json: bool) -> None:
+    """Create a follow-up of ALERT_ID from SOURCE, aimed at its non-responders, threaded."""
+    from outreach.followup import create_follow_up
+
+    with session_scope(ctx.app.checked_sessions()) as session:
+        alert, targets = create_follow_up(session, ctx.app.settings, alert_id, source,
+                                          not_replied=not_replied, not_reached=not_reached)
+        data = {"id": alert.id, "follow_up_of": alert_id, "title": alert.title,
+                "state": alert.state, "target": alert.segment["follow_up"], "contacts": targets}
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"created follow-up alert {data['id']} of alert {alert_id} for {targets} "
+               f"contact(s); send it with `outreach alert send {data['id']}`")
+
+
+def register(main: click.Group) -> None:
+    main.add_command(report_command)

@@ -1,0 +1,163 @@
+"""`outreach alert send|pause|resume|cancel|status|retry-failed`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+import click
+from rich.console import Console
+
+from outreach.cli import LazyContext, pass_app
+from outreach.cli.alerts import alert_group
+from outreach.context import AppContext
+from outreach.db import session_scope
+from outreach.errors import UserError
+from outreach.models.base import utcnow
+from outreach.sending import control
+from outreach.sending.blast import create_blast
+from outreach.sending.config import SendingConfig
+from outreach.sending.progress import summary_table, watch
+from outreach.sending.status import alert_status
+from outreach.sending.sweeper import due_batches
+
+
+def parse_when(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(f"--at {text!r}: expected a time like 2026-11-26T09:00+01:00") from None
+    if when.tzinfo is None:
+        raise UserError(f"--at {text!r}: give a timezone, e.g. 2026-11-26T09:00+01:00")
+    return when
+
+
+@contextmanager
+def broker(app_ctx: AppContext) -> Iterator[bool]:
+    """Configure Celery; with no broker URL, run the embedded worker meanwhile (yields True)."""
+    from workers.app import use_settings
+
+    settings = app_ctx.settings
+    use_settings(settings)
+    if settings.broker_url:
+        yield False
+        return
+    from workers.embedded import embedded_worker
+
+    with embedded_worker(settings):
+        yield True
+
+
+def enqueue(app_ctx: AppContext, alert_id: int) -> int:
+    """Mark the alert's due messages enqueued, commit, then publish them (queue after commit)."""
+    from workers.tasks import publish
+
+    with session_scope(app_ctx.sessions) as session:
+        batches = due_batches(session, SendingConfig.from_settings(app_ctx.settings), utcnow(),
+                              alert_id=alert_id)
+        control.finish_if_complete(session, alert_id)
+    return publish(batches)
+
+
+def drive(app_ctx: AppContext, alert_id: int, wait: bool, console: Console) -> None:
+    """Enqueue and, unless told not to wait, watch the blast to its end and print the summary."""
+    with broker(app_ctx) as embedded:
+        enqueue(app_ctx, alert_id)
+        if wait or embedded:
+            status = watch(app_ctx.sessions, alert_id, console)
+            console.print(summary_table(status))
+        else:
+            console.print(f"alert {alert_id} queued; follow it with `outreach alert status "
+                          f"{alert_id}`")
+
+
+@alert_group.command("send")
+@click.argument("alert_id", type=int)
+@click.option("--urgent", is_flag=True, help="Use the urgent queue (served before bulk).")
+@click.option("--at", "at_text", help="Send at this time (embargo), e.g. 2026-11-26T09:00+01:00.")
+@click.option("--no-wait", is_flag=True, help="Return once queued (needs OUTREACH_BROKER_URL).")
+@pass_app
+def send_cmd(lazy: LazyContext, alert_id: int, urgent: bool, at_text: str | None,
+             no_wait: bool) -> None:
+    """Send an alert to its segment (minus suppressed contacts), with live progress."""
+    app_ctx = lazy.app
+    at = parse_when(at_text)
+    if no_wait and not app_ctx.settings.broker_url:
+        raise UserError("--no-wait: needs OUTREACH_BROKER_URL (without it the worker runs "
+                        "inside this command)")
+    with session_scope(app_ctx.checked_sessions()) as session:
+        summary = create_blast(session, control.get_alert(session, alert_id), urgent=urgent,
+                               at=at)
+    console = Console()
+    when = f", scheduled for {summary.scheduled_at.isoformat()}" if summary.scheduled_at else ""
+    console.print(f"alert {alert_id}: {summary.queued} messages queued, {summary.suppressed} "
+                  f"suppressed contacts skipped{when}", highlight=False)
+    drive(app_ctx, alert_id, not no_wait, console)
+
+
+@alert_group.command("pause")
+@click.argument("alert_id", type=int)
+@pass_app
+def pause_cmd(lazy: LazyContext, alert_id: int) -> None:
+    """Stop sending (every worker stops within seconds); `resume` continues."""
+    with session_scope(lazy.app.checked_sessions()) as session:
+        control.pause(session, alert_id)
+    Console().print(f"alert {alert_id} paused")
+
+
+@alert_group.command("resume")
+@click.argument("alert_id", type=int)
+@click.option("--no-wait", is_flag=True, help="Return once queued (needs OUTREACH_BROKER_URL).")
+@pass_app
+def resume_cmd(lazy: LazyContext, alert_id: int, no_wait: bool) -> None:
+    """Continue a paused alert."""
+    with session_scope(lazy.app.checked_sessions()) as session:
+        control.resume(session, alert_id)
+    console = Console()
+    console.print(f"alert {alert_id} resumed")
+    drive(lazy.app, alert_id, not no_wait, console)
+
+
+@alert_group.command("cancel")
+@click.argument("alert_id", type=int)
+@pass_app
+def cancel_cmd(lazy: LazyContext, alert_id: int) -> None:
+    """Cancel an alert: nothing more is sent."""
+    with session_scope(lazy.app.checked_sessions()) as session:
+        count = control.cancel(session, alert_id)
+    Console().print(f"alert {alert_id} cancelled ({count} unsent messages cancelled)")
+
+
+@alert_group.command("retry-failed")
+@click.argument("alert_id", type=int)
+@click.option("--no-wait", is_flag=True, help="Return once queued (needs OUTREACH_BROKER_URL).")
+@pass_app
+def retry_failed_cmd(lazy: LazyContext, alert_id: int, no_wait: bool) -> None:
+    """Put the alert's failed messages back in the queue."""
+    with session_scope(lazy.app.checked_sessions()) as session:
+        count = control.retry_failed(session, alert_id)
+    console = Console()
+    console.print(f"alert {alert_id}: {count} failed messages requeued")
+    drive(lazy.app, alert_id, not no_wait, console)
+
+
+@alert_group.command("status")
+@click.argument("alert_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def status_cmd(lazy: LazyContext, alert_id: int, as_json: bool) -> None:
+    """Counts per message status."""
+    with lazy.app.checked_sessions()() as session:
+        status = alert_status(session, alert_id)
+    if as_json:
+        click.echo(json.dumps(status))
+    else:
+        Console().print(summary_table(status))
+
+
+def register(main: click.Group) -> None:
+    """The commands above are on the `alert` group, which outreach.cli.alerts registers."""

@@ -1,0 +1,207 @@
+"""Header aliases and pure row parsing: one CSV record -> a `ContactRow` or the reasons it is bad.
+
+No database here: the importer decides what a good row does to the contact list.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from email.utils import parseaddr
+from functools import lru_cache
+from typing import Any
+
+from outreach.addresses import InvalidAddress, address_hash, normalize
+from outreach.contacts.codes import country_code, language_code
+from outreach.errors import UserError
+
+# canonical field -> header spellings (compared after `header_key`)
+ALIASES: dict[str, tuple[str, ...]] = {
+    "email": ("email", "e mail", "email address", "e mail address", "mail", "emailaddress",
+              "email adresse", "adres e mail", "e mail cím", "электронная почта"),
+    "first_name": ("first name", "firstname", "given name", "forename", "first", "vorname",
+                   "prénom", "keresztnév", "imię", "имя"),
+    "last_name": ("last name", "lastname", "surname", "family name", "last", "nachname",
+                  "nom de famille", "vezetéknév", "nazwisko", "фамилия"),
+    "name": ("name", "full name", "contact", "contact name", "nom", "név", "имя и фамилия"),
+    "outlet": ("organisation", "organization", "outlet", "media", "org", "company",
+               "publication", "media outlet", "newsroom", "employer", "ngo", "redaktion",
+               "szervezet", "организация", "издание"),
+    "website": ("website", "outlet website", "web", "url", "homepage"),
+    "role": ("role", "position", "title", "job title", "function", "beosztás", "должность"),
+    "type": ("type", "contact type", "category", "kind"),
+    "country": ("country", "country code", "nation", "land", "ország", "страна"),
+    "language": ("language", "lang", "language code", "locale", "nyelv", "язык"),
+    "tags": ("tags", "tag", "labels", "label", "lists", "groups", "címkék", "tagi", "теги"),
+    "beats": ("beats", "beat", "topics", "topic", "areas", "focus", "subjects"),
+    "status": ("status",),  # exported by us; status only changes through suppression
+}
+_BY_ALIAS = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
+
+TYPE_ALIASES = {
+    "journalist": "journalist", "press": "journalist", "media": "journalist",
+    "reporter": "journalist", "editor": "journalist", "correspondent": "journalist",
+    "freelancer": "journalist", "freelance": "journalist", "journo": "journalist",
+    "ngo": "ngo", "nonprofit": "ngo", "non-profit": "ngo", "activist": "ngo",
+    "civil society": "ngo", "cso": "ngo", "ngo staff": "ngo",
+    "politician": "politician", "mp": "politician", "mep": "politician",
+    "official": "politician", "government": "politician", "other": "other",
+}
+OUTLET_KIND_FOR_TYPE = {"journalist": "media", "ngo": "ngo", "politician": "government"}
+MAX_LENGTH = {"first_name": 200, "last_name": 200, "name": 400, "role": 200, "outlet": 300,
+              "website": 500, "label": 100}
+_SPLIT_LABELS = re.compile(r"[;,]")
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    field: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"line": self.line, "field": self.field, "reason": self.reason}
+
+
+@dataclass
+class ContactRow:
+    """A good row, normalised. Empty fields are None / empty so that merges can skip them."""
+
+    line: int
+    email: str
+    email_hash: str
+    first_name: str | None = None
+    last_name: str | None = None
+    name: str | None = None
+    role: str | None = None
+    outlet: str | None = None
+    website: str | None = None
+    type: str | None = None
+    country: str | None = None
+    language: str | None = None
+    tags: frozenset[str] = frozenset()
+    beats: frozenset[str] = frozenset()
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Header:
+    """Which column holds which field; columns with no known meaning become attributes."""
+
+    columns: dict[str, int]
+    extra: dict[str, int]
+
+    @classmethod
+    def parse(cls, values: list[str]) -> Header:
+        columns: dict[str, int] = {}
+        extra: dict[str, int] = {}
+        for index, raw in enumerate(values):
+            label = " ".join(raw.replace("\ufeff", "").split())
+            if not label:
+                continue
+            name = _BY_ALIAS.get(header_key(label))
+            if name is not None and name not in columns:
+                columns[name] = index
+            elif name is None:
+                extra[_unique(label, extra)] = index
+        if "email" not in columns:
+            raise UserError(
+                "no email column in the header (expected one of: Email, E-mail, "
+                f"Email address); found: {', '.join(v.strip() for v in values if v.strip())}"
+            )
+        return cls(columns=columns, extra=extra)
+
+
+def header_key(label: str) -> str:
+    """'E-Mail_Address ' -> 'e mail address': case, punctuation and spacing do not matter."""
+    return " ".join(re.sub(r"[-_./:*]+", " ", label.casefold()).split())
+
+
+def _unique(label: str, taken: dict[str, int]) -> str:
+    candidate, n = label, 2
+    while candidate in taken:
+        candidate, n = f"{label} ({n})", n + 1
+    return candidate
+
+
+def parse_row(header: Header, line: int, values: list[str], *,
+              check_deliverability: bool = False) -> ContactRow | list[RowError]:
+    """The normalised row, or every problem found in it (each with its field and reason)."""
+    def cell(name: str) -> str:
+        index = header.columns.get(name)
+        return values[index].strip() if index is not None and index < len(values) else ""
+
+    errors: list[RowError] = []
+    display_name, email = _address(cell("email"), line, errors, check_deliverability)
+    row = ContactRow(line=line, email=email, email_hash=address_hash(email) if email else "")
+    for name in ("first_name", "last_name", "name", "role", "outlet", "website"):
+        setattr(row, name, _text(cell(name), name, line, errors))
+    if row.name is None and (row.first_name or row.last_name):
+        row.name = " ".join(p for p in (row.first_name, row.last_name) if p)
+    if row.name is None and display_name:
+        row.name = _text(display_name, "name", line, errors)
+    row.type = _coded(cell("type"), _contact_type, "type", line, errors)
+    row.country = _coded(cell("country"), country_code, "country", line, errors)
+    row.language = _coded(cell("language"), language_code, "language", line, errors)
+    row.tags = _labels(cell("tags"), "tags", line, errors)
+    row.beats = _labels(cell("beats"), "beats", line, errors)
+    row.attributes = {k: values[i].strip() for k, i in header.extra.items()
+                      if i < len(values) and values[i].strip()}
+    return errors or row
+
+
+def _address(raw: str, line: int, errors: list[RowError], check_deliverability: bool,
+             ) -> tuple[str, str]:
+    """(display name, normalised address); 'Anna Kovács <anna@x.org>' cells are common."""
+    if not raw:
+        errors.append(RowError(line, "email", "missing"))
+        return "", ""
+    display_name, address = "", raw
+    if raw.endswith(">") and "<" in raw:
+        display_name, address = parseaddr(raw)
+    try:
+        return display_name, normalize(address, check_deliverability=check_deliverability)
+    except InvalidAddress as exc:
+        errors.append(RowError(line, "email", f"{raw!r}: {exc}"))
+        return "", ""
+
+
+def _text(value: str, name: str, line: int, errors: list[RowError]) -> str | None:
+    value = " ".join(value.split())  # stray spaces and quoted newlines in one-line fields
+    if len(value) > MAX_LENGTH[name]:
+        errors.append(RowError(line, name, f"longer than {MAX_LENGTH[name]} characters"))
+    return value or None
+
+
+def _contact_type(value: str) -> str | None:
+    return TYPE_ALIASES.get(" ".join(value.casefold().split()))
+
+
+def _coded(value: str, lookup: Any, name: str, line: int, errors: list[RowError]) -> str | None:
+    if not value:
+        return None
+    code: str | None = lookup(value)
+    if code is None:
+        expected = {
+            "type": "one of journalist, ngo, politician, other",
+            "country": "an ISO 3166-1 code or country name, e.g. HU or Hungary",
+            "language": "an ISO 639-1 code or language name, e.g. hu or Hungarian",
+        }[name]
+        errors.append(RowError(line, name, f"unknown {name} {value!r} (expected {expected})"))
+    return code
+
+
+@lru_cache(maxsize=8192)
+def split_labels(value: str) -> frozenset[str]:
+    """'Press; urgent,  Central Asia' -> {'press', 'urgent', 'central asia'}."""
+    return frozenset(" ".join(p.casefold().split()) for p in _SPLIT_LABELS.split(value)
+                     if p.strip())
+
+
+def _labels(value: str, name: str, line: int, errors: list[RowError]) -> frozenset[str]:
+    labels = split_labels(value)
+    too_long = sorted(label for label in labels if len(label) > MAX_LENGTH["label"])
+    if too_long:
+        errors.append(RowError(line, name, f"{too_long[0][:40]!r}...: longer than "
+                                           f"{MAX_LENGTH['label']} characters"))
+    return labels

@@ -1,0 +1,106 @@
+"""Importing a contacts CSV: stream, parse, merge duplicates, write in batches, report.
+
+The whole file is one transaction: a file that turns out unreadable halfway (mixed
+encodings) writes nothing, and `--dry-run` is the same import rolled back, so its report is
+exactly what a real run would do. Rejected rows never stop the good ones.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from outreach.contacts.csvfile import Record, open_csv
+from outreach.contacts.fields import ContactRow, Header, parse_row, split_labels
+from outreach.contacts.merge import merge_rows
+from outreach.contacts.report import ImportReport
+from outreach.contacts.writer import BatchWriter
+from outreach.errors import UserError
+
+BATCH_SIZE = 2000
+HEADER_SEARCH_ROWS = 5
+
+Batch = tuple[dict[str, ContactRow], dict[str, ContactRow]]
+
+
+def import_csv(sessions: sessionmaker[Session], path: Path, *, update: bool = False,
+               dry_run: bool = False, tags: Iterable[str] = (),
+               check_deliverability: bool = False, source: str | None = None) -> ImportReport:
+    """Import `path` into the contact list and say what happened to every row.
+
+    Raises UserError, writing nothing, when the file cannot be read at all (missing, binary,
+    no email column, undecodable).
+    """
+    started = time.perf_counter()
+    path = Path(path)
+    fmt, records = open_csv(path)
+    header = _find_header(path, records)
+    report = ImportReport(path=str(path), encoding=fmt.encoding, delimiter=fmt.delimiter,
+                          dry_run=dry_run, update=update)
+    extra_tags = split_labels(",".join(tags))
+    with sessions() as session:
+        writer = BatchWriter(session, report, update=update,
+                             source=(source or path.name)[:300])
+        for firsts, dups in _batches(records, header, report, extra_tags, check_deliverability):
+            writer.write(firsts, dups)
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _find_header(path: Path, records: Iterator[Record]) -> Header:
+    """The header row: the first record naming an email column, looking past a few title
+    lines ('Press list, spring 2025') that spreadsheets often carry above it."""
+    first_error: str | None = None
+    for count, record in enumerate(records, start=1):
+        try:
+            return Header.parse(record.values)
+        except UserError as exc:
+            first_error = first_error or f"line {record.line}: {exc}"
+            if count >= HEADER_SEARCH_ROWS:
+                break
+    raise UserError(f"{path}: {first_error or 'the file has no rows'}")
+
+
+def _batches(records: Iterator[Record], header: Header, report: ImportReport,
+             extra_tags: frozenset[str], check_deliverability: bool) -> Iterator[Batch]:
+    """Good rows in batches, duplicates folded: within a batch into the first occurrence,
+    across batches passed as `dups` for the writer to merge into what it stored."""
+    seen: set[str] = set()
+    firsts: dict[str, ContactRow] = {}
+    dups: dict[str, ContactRow] = {}
+    for record in records:
+        report.rows += 1
+        parsed = parse_row(header, record.line, record.values,
+                           check_deliverability=check_deliverability)
+        if isinstance(parsed, list):
+            report.reject(parsed)
+            continue
+        parsed.tags = parsed.tags | extra_tags
+        _place(parsed, seen, firsts, dups, report)
+        if len(firsts) + len(dups) >= BATCH_SIZE:
+            yield firsts, dups
+            firsts, dups = {}, {}
+    if firsts or dups:
+        yield firsts, dups
+
+
+def _place(row: ContactRow, seen: set[str], firsts: dict[str, ContactRow],
+           dups: dict[str, ContactRow], report: ImportReport) -> None:
+    if row.email not in seen:
+        seen.add(row.email)
+        firsts[row.email] = row
+        return
+    report.duplicates += 1
+    if row.email in firsts:
+        merge_rows(firsts[row.email], row)
+    elif row.email in dups:
+        merge_rows(dups[row.email], row)
+    else:
+        dups[row.email] = row

@@ -1,0 +1,92 @@
+"""Unsubscribe, resubscribe and erase one contact; all suppression goes through
+`outreach.suppression`, so every path leaves the same trail of events."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from outreach import suppression
+from outreach.addresses import InvalidAddress, address_hash, normalize
+from outreach.errors import UserError
+from outreach.models import (
+    Contact,
+    ContactEvent,
+    ContactLabel,
+    InboundMail,
+    Message,
+    MessageEvent,
+    Suppression,
+)
+
+
+def find_contact(session: Session, email: str) -> Contact:
+    """The contact with this address, or a UserError saying why there is none."""
+    try:
+        address = normalize(email)
+    except InvalidAddress as exc:
+        raise UserError(f"{email!r}: not a valid email address: {exc}") from None
+    contact = session.scalar(select(Contact).where(Contact.email == address))
+    if contact is not None:
+        return contact
+    reason = session.scalar(
+        select(Suppression.reason).where(Suppression.address_hash == address_hash(address)))
+    if reason == "erased":
+        raise UserError(f"{address}: erased (only its suppression is kept)")
+    raise UserError(f"{address}: no such contact")
+
+
+def unsubscribe(session: Session, contact: Contact, reason: str | None = None) -> bool:
+    """Suppress the address (CLI channel); False if it already was suppressed."""
+    return suppression.suppress(session, contact, "unsubscribed", "cli", note=reason)
+
+
+def resubscribe(session: Session, contact: Contact, reason: str) -> bool:
+    """Lift the suppression, logged with the reason; False if it was not suppressed."""
+    if not reason.strip():
+        raise UserError("--reason: say why this address may be mailed again")
+    try:
+        return suppression.resubscribe(session, contact, reason.strip(), channel="cli")
+    except ValueError as exc:
+        raise UserError(f"{contact.email}: {exc}") from None
+
+
+def _forget_address_in_smtp_texts(session: Session, contact_id: int, address: str) -> None:
+    """Server answers such as '550 <anna@x.org>: user unknown' quote the address in clear."""
+    messages = select(Message.id).where(Message.contact_id == contact_id).scalar_subquery()
+    session.execute(update(Message).where(
+        Message.contact_id == contact_id, func.lower(Message.smtp_text).contains(address),
+    ).values(smtp_text=None))
+    session.execute(update(MessageEvent).where(
+        MessageEvent.message_id.in_(messages),
+        func.lower(MessageEvent.detail).contains(address),
+    ).values(detail=None))
+
+
+def erase(session: Session, contact: Contact) -> None:
+    """GDPR erasure: every personal field is emptied, the address stays suppressed by hash.
+
+    What remains is an anonymous row (type and status) so that message history and reports
+    keep their counts, and the suppression that stops a re-import from bringing it back.
+    Inbound mail from the contact loses its sender, subject and text, and SMTP answers that
+    quote the address in clear are blanked.
+    """
+    address = contact.email
+    if not suppression.suppress(session, contact, "erased", "erase"):
+        session.add(ContactEvent(contact_id=contact.id, address_hash=contact.email_hash,
+                                 kind="erased", channel="erase"))
+    session.execute(delete(ContactLabel).where(ContactLabel.contact_id == contact.id))
+    session.execute(
+        update(InboundMail)
+        .where(or_(InboundMail.contact_id == contact.id, InboundMail.sender == address))
+        .values(sender=None, subject=None, text=None)
+    )
+    if address:
+        _forget_address_in_smtp_texts(session, contact.id, address)
+    for name in ("email", "first_name", "last_name", "name", "role", "outlet_id", "country",
+                 "language", "source"):
+        setattr(contact, name, None)
+    contact.attributes = {}
+    contact.status = "erased"
+    session.expire(contact, ["labels"])
+    session.flush()

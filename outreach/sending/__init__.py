@@ -1,0 +1,1 @@
+"""Blast sending: message states, blast creation, claiming, delivery, sweeping, control."""

@@ -1,0 +1,141 @@
+"""Recording one SMTP outcome right after the server's reply: one short transaction.
+
+The row is updated only while this worker still holds the claim (`claimed_by` = its token,
+status `sending`), and the event is appended in the same transaction; on PostgreSQL both are
+one statement (a data-modifying CTE), so a record costs one round trip plus the commit.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, Engine, insert, update
+from sqlalchemy.orm import Session
+
+from outreach.models import Contact, Message, MessageEvent
+from outreach.sending.config import SendingConfig, backoff_seconds, gives_up
+from outreach.sending.states import next_status
+from outreach.suppression import suppress
+
+_EVENT_FOR_OUTCOME = {"sent": "smtp_sent", "bounced": "smtp_bounced", "deferred": "smtp_deferred"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What to write for one message: the event, its target status and the retry time."""
+
+    event: str
+    status: str
+    code: int
+    text: str
+    uncertain: bool
+    next_attempt_at: datetime | None = None
+    counts_attempt: bool = True  # False when the message never reached the server (throttled)
+
+
+def plan_outcome(outcome: str, code: int, text: str, uncertain: bool, *, attempts: int,
+                 first_attempt_at: datetime, now: datetime, config: SendingConfig,
+                 rng: random.Random | None = None) -> Outcome:
+    """Pure: SMTP outcome -> state machine event, status and (for retries) next attempt time."""
+    event = _EVENT_FOR_OUTCOME[outcome]
+    retry_at = None
+    if event == "smtp_deferred":
+        if gives_up(first_attempt_at, now, config.give_up_seconds):
+            event = "give_up"
+        else:
+            delay = backoff_seconds(config.retry_schedule, attempts, config.retry_jitter, rng)
+            retry_at = now + timedelta(seconds=delay)
+    return Outcome(event, next_status("sending", event), code, text[:2000], uncertain, retry_at)
+
+
+def record_outcome(conn: Connection, message_id: int, token: str, outcome: Outcome,
+                   now: datetime, message_id_header: str | None = None) -> bool:
+    """Write the outcome if this worker still holds the claim. False if it lost the claim.
+
+    `conn` is a Core connection: on PostgreSQL in AUTOCOMMIT mode, where the single
+    UPDATE+INSERT statement is its own transaction (one round trip); on SQLite the two
+    statements run in one short transaction here.
+    """
+    if conn.dialect.name == "postgresql":
+        return _record_pg(conn, message_id, token, outcome, now, message_id_header)
+    changed = (update(Message)
+               .where(Message.id == message_id, Message.claimed_by == token,
+                      Message.status == "sending")
+               .values(**_values(outcome, now, message_id_header)).returning(Message.id))
+    event = _event(outcome, now)
+    with conn.begin():
+        done = conn.execute(changed).first() is not None
+        if done:
+            conn.execute(insert(MessageEvent).values(message_id=message_id, **event))
+    return done
+
+
+def _event(outcome: Outcome, now: datetime) -> dict[str, object]:
+    return {"kind": outcome.event.removeprefix("smtp_"), "from_status": "sending",
+            "to_status": outcome.status, "smtp_code": outcome.code,
+            "detail": outcome.text[:500], "at": now}
+
+
+# The hot path on PostgreSQL: one fixed statement (psycopg prepares it server-side after a
+# few uses), bypassing SQL compilation; the row changes only while this worker holds it.
+_PG_RECORD = """
+WITH changed AS (
+  UPDATE messages SET status = %(status)s, smtp_code = %(code)s, smtp_text = %(text)s,
+    lease_until = NULL, enqueued_at = NULL, updated_at = %(now)s,
+    next_attempt_at = %(next_attempt_at)s, uncertain = uncertain OR %(uncertain)s,
+    attempts = attempts - %(refund)s, sent_at = COALESCE(%(sent_at)s, sent_at),
+    message_id_header = COALESCE(%(header)s, message_id_header)
+  WHERE id = %(id)s AND claimed_by = %(token)s AND status = 'sending'
+  RETURNING id)
+INSERT INTO message_events (message_id, kind, from_status, to_status, smtp_code, detail, at)
+SELECT id, %(kind)s, 'sending', %(status)s, %(code)s, %(detail)s, %(now)s FROM changed
+"""
+
+
+def _record_pg(conn: Connection, message_id: int, token: str, outcome: Outcome,
+               now: datetime, header: str | None) -> bool:
+    params = {
+        "id": message_id, "token": token, "status": outcome.status, "code": outcome.code,
+        "text": outcome.text, "now": now, "next_attempt_at": outcome.next_attempt_at,
+        "uncertain": outcome.uncertain, "refund": 0 if outcome.counts_attempt else 1,
+        "sent_at": now if outcome.status == "sent" else None, "header": header,
+        "kind": outcome.event.removeprefix("smtp_"), "detail": outcome.text[:500],
+    }
+    return bool(conn.exec_driver_sql(_PG_RECORD, params).rowcount)
+
+
+def _values(outcome: Outcome, now: datetime, header: str | None) -> dict[str, object]:
+    values: dict[str, object] = {
+        "status": outcome.status, "smtp_code": outcome.code, "smtp_text": outcome.text,
+        "lease_until": None, "enqueued_at": None, "updated_at": now,
+        "next_attempt_at": outcome.next_attempt_at,
+    }
+    if outcome.uncertain:
+        values["uncertain"] = True
+    if not outcome.counts_attempt:
+        values["attempts"] = Message.attempts - 1
+    if outcome.status == "sent":
+        values["sent_at"] = now
+    if header:
+        values["message_id_header"] = header
+    return values
+
+
+def record_connection(engine: Engine) -> Connection:
+    """The connection `record_outcome` wants (AUTOCOMMIT on PostgreSQL)."""
+    if engine.dialect.name == "postgresql":
+        return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    return engine.connect()
+
+
+def suppress_bounced(session: Session, message_id: int, text: str) -> None:
+    """A hard bounce puts the address on the suppression list (caller commits)."""
+    message = session.get(Message, message_id)
+    if message is None:
+        return
+    contact = session.get(Contact, message.contact_id)
+    if contact is not None and contact.email_hash:
+        suppress(session, contact, "bounced", "bounce", alert_id=message.alert_id,
+                 message_id=message_id, note=text[:500])

@@ -1,0 +1,107 @@
+"""What a sending process builds once and reuses across batches: its own database engine,
+one SMTP connection, the shared rate limiter and a cache of alert content (immutable).
+
+A Celery worker process builds one at `worker_process_init`; the embedded worker thread of
+the CLI builds its own. Nothing here is shared across processes.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from outreach.context import AppContext
+from outreach.errors import ConfigError
+from outreach.models import Alert, AlertVariant
+from outreach.sending.config import SendingConfig
+from outreach.settings import Settings
+
+ALERT_CACHE_SIZE = 32
+
+
+class SendingRuntime:
+    def __init__(self, settings: Settings, *, sender: Any = None, limiter: Any = None,
+                 compose: Callable[..., Any] | None = None, name: str | None = None):
+        self.settings = settings
+        self.config = SendingConfig.from_settings(settings)
+        self.app_ctx = AppContext(settings)
+        self.worker_id = name or f"{socket.gethostname()}:{os.getpid()}"
+        self._sender = sender
+        self._limiter = limiter
+        self._limiter_built = limiter is not None
+        self._compose = compose
+        self._alerts: dict[int, tuple[Alert, dict[int, AlertVariant]]] = {}
+        if self.app_ctx.engine.dialect.name == "postgresql":
+            # DESIGN.md: status updates may commit asynchronously; only a database crash
+            # (not a worker crash) can lose them.
+            event.listen(self.app_ctx.engine, "connect", _async_commit)
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        return self.app_ctx.sessions
+
+    @property
+    def sender(self) -> Any:
+        if self._sender is None:
+            if not self.settings.smtp_url:
+                raise ConfigError("OUTREACH_SMTP_URL: not set; workers need an SMTP server")
+            from outreach.smtp import SmtpPool, SmtpSender
+
+            override = self.settings.dev_override_recipient
+            n = self.config.smtp_connections
+            self._sender = (SmtpSender(self.settings.smtp_url, override_recipient=override)
+                            if n <= 1 else
+                            SmtpPool(self.settings.smtp_url, n, override_recipient=override))
+        return self._sender
+
+    @property
+    def limiter(self) -> Any:
+        """The shared rate limiter, or None when no limit is configured (no Redis round trip)."""
+        if not self._limiter_built:
+            self._limiter_built = True
+            limits = self.config.rate_limits
+            if not limits.unlimited:
+                from outreach.ratelimit import limiter_from_limits
+
+                prefix = f"{self.config.broker_prefix}outreach:rl"
+                self._limiter = limiter_from_limits(limits, self.settings.broker_url, prefix)
+        return self._limiter
+
+    def compose(self, *args: Any, **kwargs: Any) -> Any:
+        if self._compose is None:
+            from outreach.composer import compose
+
+            self._compose = compose
+        return self._compose(*args, **kwargs)
+
+    def alert_content(self, session: Session, alert_id: int,
+                      ) -> tuple[Alert, dict[int, AlertVariant]]:
+        """The alert and its variants, loaded once per process (content never changes)."""
+        cached = self._alerts.get(alert_id)
+        if cached is None:
+            alert = session.scalar(select(Alert).where(Alert.id == alert_id))
+            if alert is None:
+                raise LookupError(f"alert {alert_id} vanished")
+            cached = (alert, {v.id: v for v in alert.variants})
+            if len(self._alerts) >= ALERT_CACHE_SIZE:
+                self._alerts.clear()
+            self._alerts[alert_id] = cached
+        return cached
+
+    def close(self) -> None:
+        if self._sender is not None:
+            self._sender.close()
+            self._sender = None
+        self.app_ctx.engine.dispose()
+
+
+def _async_commit(dbapi_conn: Any, _record: Any) -> None:
+    autocommit = dbapi_conn.autocommit
+    dbapi_conn.autocommit = True
+    dbapi_conn.execute("SET synchronous_commit TO off")
+    dbapi_conn.autocommit = autocommit

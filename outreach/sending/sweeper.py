@@ -1,0 +1,108 @@
+"""The sweeper: what makes Redis carry work but never state.
+
+Run every few seconds (Celery beat; the embedded worker runs it in-process). It
+1. starts scheduled alerts whose time has come;
+2. takes back messages whose lease expired (the worker died or stalled): they return to
+   `queued`. Of each dead claim (one `claimed_by` token = one batch on one connection), the
+   lowest id still `sending` is the one that may have been on the wire when the worker died
+   (a batch is sent in id order and each outcome is committed before the next send), so it
+   is flagged `uncertain`: it will be sent again and may arrive twice;
+3. lists the ids to put on the broker: queued messages never enqueued (or enqueued longer
+   ago than the requeue time: the broker lost them), deferred messages now due;
+4. marks alerts done when nothing is left open.
+The caller commits, then publishes `SweepResult.batches` (queue after commit).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from outreach.models import Alert, Message, MessageEvent
+from outreach.sending.config import SendingConfig
+from outreach.sending.control import finish_if_complete
+from outreach.sending.states import next_alert_state, next_status
+
+
+@dataclass
+class SweepResult:
+    started: list[int] = field(default_factory=list)
+    recovered: int = 0
+    uncertain: int = 0
+    finished: list[int] = field(default_factory=list)
+    batches: list[tuple[str, list[int]]] = field(default_factory=list)  # (queue, ids)
+
+
+def sweep(session: Session, config: SendingConfig, now: datetime) -> SweepResult:
+    result = SweepResult(started=start_scheduled(session, now))
+    result.recovered, result.uncertain = recover_expired(session, now)
+    result.batches = due_batches(session, config, now)
+    sending = session.scalars(select(Alert.id).where(Alert.state == "sending")).all()
+    result.finished = [a for a in sending if finish_if_complete(session, a)]
+    return result
+
+
+def start_scheduled(session: Session, now: datetime) -> list[int]:
+    stmt = (update(Alert).where(Alert.state == "scheduled", Alert.scheduled_at <= now)
+            .values(state=next_alert_state("scheduled", "start"), started_at=now)
+            .returning(Alert.id).execution_options(synchronize_session=False))
+    return list(session.scalars(stmt))
+
+
+def uncertain_ids(rows: list[tuple[int, str | None]]) -> set[int]:
+    """Pure: the lowest id per claim token (the one that may have been in flight)."""
+    lowest: dict[str | None, int] = {}
+    for message_id, token in rows:
+        if token not in lowest or message_id < lowest[token]:
+            lowest[token] = message_id
+    return set(lowest.values())
+
+
+def recover_expired(session: Session, now: datetime) -> tuple[int, int]:
+    expired = and_(Message.status == "sending", Message.lease_until < now)
+    rows = [tuple(r) for r in session.execute(
+        select(Message.id, Message.claimed_by).where(expired).with_for_update(skip_locked=True))]
+    if not rows:
+        return 0, 0
+    flagged = uncertain_ids(rows)  # type: ignore[arg-type]
+    ids = [r[0] for r in rows]
+    to_status = next_status("sending", "lease_expired")
+    session.execute(update(Message).where(Message.id.in_(ids), expired)
+                    .values(status=to_status, lease_until=None, enqueued_at=None,
+                            updated_at=now).execution_options(synchronize_session=False))
+    if flagged:
+        session.execute(update(Message).where(Message.id.in_(flagged)).values(uncertain=True)
+                        .execution_options(synchronize_session=False))
+    session.execute(insert(MessageEvent), [
+        {"message_id": i, "kind": "lease_expired", "from_status": "sending",
+         "to_status": to_status, "at": now,
+         "detail": "uncertain: it may have been sent just before the worker died"
+         if i in flagged else None} for i in ids])
+    return len(ids), len(flagged)
+
+
+def due_batches(session: Session, config: SendingConfig, now: datetime,
+                alert_id: int | None = None) -> list[tuple[str, list[int]]]:
+    """Ids to put on the broker now, in batches per queue; marks them enqueued."""
+    stale = now - timedelta(seconds=config.requeue_after_seconds)
+    not_on_broker = or_(Message.enqueued_at.is_(None), Message.enqueued_at < stale)
+    due = or_(Message.status == "queued",
+              and_(Message.status == "deferred", Message.next_attempt_at <= now))
+    query = (select(Message.id, Alert.urgent).join(Alert, Alert.id == Message.alert_id)
+             .where(Alert.state == "sending", due, not_on_broker).order_by(Message.id))
+    if alert_id is not None:
+        query = query.where(Message.alert_id == alert_id)
+    by_queue: dict[str, list[int]] = defaultdict(list)
+    for message_id, urgent in session.execute(query):
+        by_queue["urgent" if urgent else "bulk"].append(message_id)
+    all_ids = [i for ids in by_queue.values() for i in ids]
+    for start in range(0, len(all_ids), 5000):
+        session.execute(update(Message).where(Message.id.in_(all_ids[start:start + 5000]))
+                        .values(enqueued_at=now).execution_options(synchronize_session=False))
+    size = max(1, config.batch_size)
+    return [(queue, ids[i:i + size]) for queue, ids in by_queue.items()
+            for i in range(0, len(ids), size)]

@@ -1,0 +1,37 @@
+"""The logged-in dashboard, everything under /dashboard (login at /dashboard/login).
+
+`bp` is registered by `outreach.web.app.create_app`. Every route but login, logout and the
+static files needs a session (see `auth.guard`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app
+
+from outreach.web.app import app_context
+from outreach.web.dashboard import auth, contacts, views
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", static_folder="static",
+               static_url_path="/static")
+auth.register(bp)
+views.register(bp)
+contacts.register(bp)
+
+
+@bp.context_processor
+def _globals() -> dict[str, Any]:
+    return {"org": app_context(current_app).settings.org_name}
+
+
+# The app's default policy plus `connect-src 'self'` for the live-progress fetch().
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
+@bp.after_request
+def _headers(response: Any) -> Any:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = CSP
+    return response

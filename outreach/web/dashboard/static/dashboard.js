@@ -1,0 +1,55 @@
+// Live progress: poll the JSON endpoint named by [data-poll] every 2 s and update the page.
+// Without JavaScript the page falls back to <noscript><meta refresh> and a Refresh link.
+(function () {
+  "use strict";
+  var INTERVAL = 2000;
+
+  function setText(root, selector, value) {
+    var el = root.querySelector(selector);
+    if (el && value !== undefined && value !== null && el.textContent !== String(value)) {
+      el.textContent = String(value);
+    }
+  }
+
+  function updateAlerts(table, data) {
+    (data.alerts || []).forEach(function (a) {
+      var row = table.querySelector('tr[data-alert="' + a.id + '"]');
+      if (!row) { return; }
+      var c = a.counts || {};
+      var open = (c.queued || 0) + (c.sending || 0) + (c.deferred || 0);
+      setText(row, '[data-field="state"]', a.state);
+      setText(row, '[data-field="sent"]', a.sent);
+      setText(row, '[data-field="total"]', a.total);
+      setText(row, '[data-field="replies"]', a.replies);
+      var bar = row.querySelector('[data-field="progress"]');
+      if (bar) { bar.max = a.total || 1; bar.value = a.total - open; }
+    });
+  }
+
+  function updateAlert(section, data) {
+    setText(section, '[data-field="state"]', data.state);
+    setText(section, '[data-field="total"]', data.total);
+    setText(section, '[data-field="replies"]', data.replies);
+    Object.keys(data.counts || {}).forEach(function (status) {
+      setText(section, '[data-count="' + status + '"]', data.counts[status]);
+    });
+  }
+
+  function poll(el) {
+    var url = el.getAttribute("data-poll");
+    function tick() {
+      if (document.hidden) { return; }
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+        .then(function (data) {
+          if (data.alerts) { updateAlerts(el, data); } else { updateAlert(el, data); }
+        })
+        .catch(function () { /* keep the last numbers; try again next tick */ });
+    }
+    window.setInterval(tick, INTERVAL);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-poll]"), poll);
+  });
+})();

@@ -1,0 +1,137 @@
+"""Dashboard pages: alerts with live progress, one alert's reach, replies and controls."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy.orm import Session
+
+from outreach.db import session_scope
+from outreach.errors import UserError
+from outreach.models import MESSAGE_STATUSES, Alert
+from outreach.report_model import DIMENSIONS, filter_rows, summary
+from outreach.reports import alert_overview, reach_report, reply_counts, status_counts
+from outreach.web.app import app_context
+from outreach.web.dashboard.chart import outcomes_svg
+from outreach.web.dashboard.queries import outcome_timeline, replies
+
+ACTIONS = ("pause", "resume", "cancel")
+REACH_FILTERS = ("", "reached", "not_reached", "engaged", "not_engaged")
+TABLE_PAGE = 100
+LIVE_STATES = ("scheduled", "sending")
+
+
+@contextmanager
+def db() -> Iterator[Session]:
+    with session_scope(app_context(current_app).sessions) as session:
+        yield session
+
+
+def _alert_or_404(session: Session, alert_id: int) -> Alert:
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        abort(404)
+    return alert
+
+
+def index() -> Any:
+    return redirect(url_for("dashboard.alerts"))
+
+
+def alerts() -> Any:
+    with db() as session:
+        rows = alert_overview(session, limit=200)
+    live = any(r["state"] in LIVE_STATES for r in rows)
+    return render_template("dashboard/alerts.html", alerts=rows, live=live)
+
+
+def alerts_json() -> Any:
+    with db() as session:
+        return jsonify({"alerts": alert_overview(session, limit=200)})
+
+
+def _live(session: Session, alert: Alert) -> dict[str, Any]:
+    counts = status_counts(session, [alert.id]).get(alert.id, dict.fromkeys(MESSAGE_STATUSES, 0))
+    return {"alert": alert.id, "state": alert.state, "total": sum(counts.values()),
+            "counts": counts, "replies": reply_counts(session, [alert.id]).get(alert.id, 0)}
+
+
+def alert_page(alert_id: int) -> Any:
+    by = request.args.get("by", "outlet")
+    reach_filter = request.args.get("reach", "")
+    country = request.args.get("country", "").strip()[:2]
+    page = request.args.get("page", "1")
+    if by not in DIMENSIONS or reach_filter not in REACH_FILTERS or not page.isdigit():
+        abort(400)
+    with db() as session:
+        alert = _alert_or_404(session, alert_id)
+        report = reach_report(session, alert_id, by)
+        rows = filter_rows(report.rows, reach=reach_filter, country=country)
+        start, width, series = outcome_timeline(session, alert_id)
+        context = dict(
+            alert=alert, live=_live(session, alert), statuses=MESSAGE_STATUSES,
+            totals=report.totals, summary=summary(report.rows), by=by, dimensions=DIMENSIONS,
+            reach_filter=reach_filter, reach_filters=REACH_FILTERS, country=country,
+            countries=sorted({r.country for r in report.rows if r.country}),
+            chart=outcomes_svg(start, width, series), replies=replies(session, alert_id),
+            actions=_allowed_actions(alert.state), **_table_page(rows, int(page)),
+        )
+    return render_template("dashboard/alert.html", **context)
+
+
+def _table_page(rows: list[Any], page: int) -> dict[str, Any]:
+    """One page of the reach table (largest groups first): a few hundred rows at most."""
+    pages = max(1, -(-len(rows) // TABLE_PAGE))
+    page = min(max(page, 1), pages)
+    return {"rows": rows[(page - 1) * TABLE_PAGE:page * TABLE_PAGE], "page": page,
+            "pages": pages, "matching": len(rows)}
+
+
+def alert_json(alert_id: int) -> Any:
+    with db() as session:
+        return jsonify(_live(session, _alert_or_404(session, alert_id)))
+
+
+def _allowed_actions(state: str) -> list[str]:
+    from outreach.sending.states import ALERT_TRANSITIONS
+
+    return [a for a in ACTIONS if a in ALERT_TRANSITIONS.get(state, {})]
+
+
+def control(alert_id: int, action: str) -> Any:
+    """POST (CSRF-checked by the guard): the sending engine's pause/resume/cancel."""
+    if action not in ACTIONS:
+        abort(404)
+    from outreach.sending import control as engine
+
+    try:
+        with db() as session:
+            _alert_or_404(session, alert_id)
+            getattr(engine, action)(session, alert_id)
+    except UserError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Alert {alert_id}: {action} done.", "ok")
+    return redirect(url_for("dashboard.alert", alert_id=alert_id))
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/", "index", index)
+    bp.add_url_rule("/alerts", "alerts", alerts)
+    bp.add_url_rule("/alerts.json", "alerts_json", alerts_json)
+    bp.add_url_rule("/alerts/<int:alert_id>", "alert", alert_page)
+    bp.add_url_rule("/alerts/<int:alert_id>.json", "alert_json", alert_json)
+    bp.add_url_rule("/alerts/<int:alert_id>/<action>", "control", control, methods=["POST"])

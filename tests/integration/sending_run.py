@@ -1,0 +1,78 @@
+"""Driving a blast from a test: create, enqueue on the configured broker, wait for the end."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from outreach.context import AppContext
+from outreach.db import session_scope
+from outreach.sending.blast import BlastSummary, create_blast
+from outreach.sending.control import get_alert
+from outreach.sending.status import alert_status
+from outreach.settings import Settings
+
+FAST = {
+    "OUTREACH_SEND_LEASE_SECONDS": "5",
+    "OUTREACH_RETRY_SCHEDULE": "0.3,0.6",
+    "OUTREACH_SWEEP_SECONDS": "0.5",
+    "OUTREACH_REQUEUE_AFTER_SECONDS": "4",
+    "OUTREACH_SEND_BATCH_SIZE": "100",
+}
+
+
+def start_blast(settings: Settings, alert_id: int, **kwargs: Any) -> BlastSummary:
+    """`outreach alert send --no-wait` in-process: create the messages, then enqueue them."""
+    from outreach.cli.sending import enqueue
+    from workers.app import use_settings
+
+    use_settings(settings)
+    ctx = AppContext(settings)
+    try:
+        with session_scope(ctx.sessions) as session:
+            summary = create_blast(session, get_alert(session, alert_id), **kwargs)
+        enqueue(ctx, alert_id)
+    finally:
+        ctx.engine.dispose()
+    return summary
+
+
+def status(settings: Settings, alert_id: int) -> dict[str, Any]:
+    ctx = AppContext(settings)
+    try:
+        with ctx.sessions() as session:
+            return alert_status(session, alert_id)
+    finally:
+        ctx.engine.dispose()
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str,
+               detail: Callable[[], object] = lambda: "") -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}: {detail()}")
+        time.sleep(0.1)
+
+
+def wait_done(settings: Settings, alert_id: int, timeout: float = 120) -> dict[str, Any]:
+    last: dict[str, Any] = {}
+    ctx = AppContext(settings)
+
+    def done() -> bool:
+        time.sleep(0.2)
+        with ctx.sessions() as session:
+            last.update(alert_status(session, alert_id))
+        return last["state"] in ("done", "cancelled")
+
+    try:
+        wait_until(done, timeout, f"alert {alert_id} to finish", lambda: last)
+    finally:
+        ctx.engine.dispose()
+    return last
+
+
+def received_counts(sink: Any) -> Counter[str]:
+    return Counter(r for m in sink.messages for r in m.rcpt_tos)

@@ -1,0 +1,90 @@
+"""Reach reports over a seeded blast, on SQLite and PostgreSQL, through the CLI."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+
+from sqlalchemy import select
+
+from outreach.models import Contact, Message, Outlet
+from tests.fixtures.cli import json_output
+from tests.fixtures.reach import EXPECTED
+
+
+def _message_table(session, alert_id: int) -> dict[str, Counter]:
+    """Counts straight from the message rows, grouped in Python: the report's ground truth."""
+    rows = session.execute(
+        select(Message.status, Outlet.name, Contact.email)
+        .join(Contact, Contact.id == Message.contact_id)
+        .outerjoin(Outlet, Outlet.id == Contact.outlet_id)
+        .where(Message.alert_id == alert_id)
+    ).all()
+    out: dict[str, Counter] = {}
+    for status, outlet, email in rows:
+        group = outlet or email.split("@")[1]
+        out.setdefault(group, Counter())[status] += 1
+    return out
+
+
+def test_report_json_matches_message_table(run_cli, reach_example, session):
+    data = json_output(run_cli("report", str(reach_example.alert_id), "--json"))
+    rows = {r["label"]: r for r in data["rows"]}
+    truth = _message_table(session, reach_example.alert_id)
+    assert set(rows) == set(truth)
+    for label, counts in truth.items():
+        row = rows[label]
+        assert row["targeted"] == sum(counts.values())
+        for status in ("queued", "sending", "sent", "deferred", "bounced", "failed",
+                       "suppressed", "cancelled"):
+            assert row[status] == counts.get(status, 0), (label, status)
+    for label, expected in EXPECTED.items():
+        for key, value in expected.items():
+            assert rows[label][key] == value, (label, key)
+    assert rows["Daily Example"]["reached"] and rows["Daily Example"]["engaged"]
+    assert not rows["Example Watch"]["reached"]
+    assert rows["freelance.test"]["reached"] and not rows["freelance.test"]["engaged"]
+    assert rows["freelance.test"]["auto_replied"] == 1
+    assert rows["freelance.test"]["unsubscribed"] == 1
+    assert rows["Daily Example"]["opened"] == 2 and rows["Daily Example"]["clicked"] == 1
+    totals = data["totals"]
+    assert totals["targeted"] == 10 == sum(totals[s] for s in (
+        "queued", "sending", "sent", "deferred", "bounced", "failed", "suppressed", "cancelled"))
+    assert data["summary"] == {"groups": 5, "reached": 2, "not_reached": 3, "engaged": 1}
+
+
+def test_report_other_dimensions_add_up(run_cli, reach_example):
+    for by in ("country", "type", "language"):
+        data = json_output(run_cli("report", str(reach_example.alert_id), "--by", by, "--json"))
+        assert sum(r["targeted"] for r in data["rows"]) == 10
+        assert sum(r["sent"] for r in data["rows"]) == 3
+    data = json_output(run_cli("report", str(reach_example.alert_id), "--by", "type", "--json"))
+    assert {r["label"]: r["targeted"] for r in data["rows"]} == {
+        "journalist": 5, "ngo": 2, "other": 2, "politician": 1}
+
+
+def test_report_table_and_csv_neutralised(run_cli, reach_example, sessions, tmp_path):
+    with sessions() as s:
+        s.execute(Outlet.__table__.update().where(Outlet.name == "Nowhere Gazette")
+                  .values(name="=HYPERLINK(\"http://x.example.com\")"))
+        s.commit()
+    out = tmp_path / "reach.csv"
+    result = run_cli("report", str(reach_example.alert_id), "--csv", str(out))
+    assert "Daily Example" in result.stdout and "Total" in result.stdout
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    labels = [r["label"] for r in rows]
+    assert "'=HYPERLINK(\"http://x.example.com\")" in labels
+    assert labels[-1] == "Total"
+    assert rows[-1]["targeted"] == "10"
+
+
+def test_report_unknown_alert_is_a_user_error(run_cli):
+    result = run_cli("report", "999", expect=1)
+    assert "no such alert" in result.output
+
+
+def test_alert_list(run_cli, reach_example):
+    data = json_output(run_cli("alert", "list", "--json"))
+    assert data[0]["id"] == reach_example.alert_id
+    assert data[0]["sent"] == 3 and data[0]["total"] == 10 and data[0]["replies"] == 1
+    assert "Journalist detained" in run_cli("alert", "list").stdout

@@ -1,0 +1,167 @@
+"""Blast through the embedded Celery worker (no Redis) into a real aiosmtpd sink."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import replace
+
+import pytest
+
+from outreach.suppression import suppress
+from tests.integration.sending_data import add_contacts, contact, make_alert, message_rows
+
+FAST = {"OUTREACH_RETRY_SCHEDULE": "0.2,0.4", "OUTREACH_SWEEP_SECONDS": "0.2",
+        "OUTREACH_SEND_BATCH_SIZE": "25"}
+
+
+@pytest.fixture
+def settings(settings, smtp_sink):  # type: ignore[no-untyped-def]
+    return replace(settings, smtp_url=smtp_sink.url, broker_url=None, extra=FAST)
+
+
+@pytest.fixture
+def run_cli(run_cli, settings, monkeypatch):  # type: ignore[no-untyped-def]
+    for key, value in FAST.items():
+        monkeypatch.setenv(key, value)
+    return run_cli
+
+
+def test_blast_delivers_each_address_once(session, settings, smtp_sink, run_cli):
+    emails = add_contacts(session, 60, languages=("en", "ru", "hu", "de"))
+    suppress(session, contact(session, emails[0]), "unsubscribed", "cli")
+    session.commit()
+    alert = make_alert(session, settings, variants=True)
+
+    result = run_cli("alert", "send", str(alert.id))
+
+    assert "59 messages queued, 1 suppressed" in result.output
+    received = Counter(r for m in smtp_sink.messages for r in m.rcpt_tos)
+    assert set(received) == set(emails[1:]) and set(received.values()) == {1}
+    status = json.loads(run_cli("alert", "status", str(alert.id), "--json").stdout)
+    assert status["state"] == "done" and status["counts"]["sent"] == 59
+    assert status["total"] == 59 and status["open"] == 0
+    languages = {m.contact.language: m.variant.language for m in message_rows(session, alert.id)}
+    assert languages == {"en": "en", "ru": "ru", "hu": "hu", "de": "en"}
+
+
+def test_send_twice_is_refused(session, settings, smtp_sink, run_cli):
+    add_contacts(session, 3)
+    alert = make_alert(session, settings)
+    run_cli("alert", "send", str(alert.id))
+    result = run_cli("alert", "send", str(alert.id), expect=1)
+    assert "can only be sent once" in result.output
+    assert len(smtp_sink.messages) == 3
+
+
+def test_no_wait_needs_a_broker(session, settings, run_cli):
+    alert = make_alert(session, settings)
+    result = run_cli("alert", "send", str(alert.id), "--no-wait", expect=1)
+    assert "OUTREACH_BROKER_URL" in result.output
+
+
+def test_temporary_failures_are_delivered_after_retries(session, settings, smtp_sink, run_cli):
+    emails = add_contacts(session, 5)
+    alert = make_alert(session, settings)
+    smtp_sink.fail(451, at="rcpt", recipient=emails[2], times=2)
+    smtp_sink.fail(452, at="rcpt", recipient=emails[3], times=1)
+
+    run_cli("alert", "send", str(alert.id))
+
+    assert received_once(smtp_sink) == set(emails)
+    rows = {m.contact.email: m for m in message_rows(session, alert.id)}
+    assert rows[emails[2]].status == "sent" and rows[emails[2]].attempts == 3
+    assert rows[emails[3]].attempts == 2 and rows[emails[0]].attempts == 1
+    kinds = event_kinds(session, rows[emails[2]].id)
+    assert kinds == ["deferred", "deferred", "sent"]
+
+
+def test_permanent_failures_are_bounced_and_suppressed(session, settings, smtp_sink, run_cli):
+    emails = add_contacts(session, 4)
+    alert = make_alert(session, settings)
+    smtp_sink.fail(550, at="rcpt", recipient=emails[1])
+
+    run_cli("alert", "send", str(alert.id))
+
+    status = json.loads(run_cli("alert", "status", str(alert.id), "--json").stdout)
+    assert status["counts"]["bounced"] == 1 and status["counts"]["sent"] == 3
+    assert is_suppressed(session, emails[1])
+    assert contact(session, emails[1]).status == "bounced"
+    second = make_alert(session, settings)
+    result = run_cli("alert", "send", str(second.id))
+    assert "3 messages queued, 1 suppressed" in result.output
+
+
+def test_give_up_then_retry_failed(session, settings, smtp_sink, run_cli, monkeypatch):
+    monkeypatch.setenv("OUTREACH_RETRY_GIVE_UP_SECONDS", "1")
+    emails = add_contacts(session, 3)
+    alert = make_alert(session, settings)
+    smtp_sink.fail(451, at="rcpt", recipient=emails[0])
+
+    run_cli("alert", "send", str(alert.id))
+    status = json.loads(run_cli("alert", "status", str(alert.id), "--json").stdout)
+    assert status["state"] == "done" and status["counts"]["failed"] == 1
+    assert not is_suppressed(session, emails[0])  # a temporary failure never suppresses
+    session.rollback()
+
+    smtp_sink.clear_faults()
+    result = run_cli("alert", "retry-failed", str(alert.id))
+    assert "1 failed messages requeued" in result.output
+    status = json.loads(run_cli("alert", "status", str(alert.id), "--json").stdout)
+    assert status["counts"]["sent"] == 3 and status["state"] == "done"
+    assert received_once(smtp_sink) == set(emails)
+
+
+def test_a_drop_after_the_data_is_recorded_as_uncertain(session, settings, smtp_sink, run_cli):
+    emails = add_contacts(session, 3)
+    alert = make_alert(session, settings)
+    smtp_sink.drop(at="data", recipient=emails[1], times=1, deliver=True)
+
+    run_cli("alert", "send", str(alert.id))
+
+    status = json.loads(run_cli("alert", "status", str(alert.id), "--json").stdout)
+    assert status["counts"]["sent"] == 3 and status["uncertain"] == 1
+    flagged = [m.contact.email for m in message_rows(session, alert.id) if m.uncertain]
+    assert flagged == [emails[1]]
+    assert Counter(smtp_sink.recipients())[emails[1]] == 2  # the one duplicate, flagged
+
+
+def test_cancel_and_pause_commands(session, settings, run_cli):
+    add_contacts(session, 2)
+    alert = make_alert(session, settings)
+    run_cli("alert", "pause", str(alert.id), expect=1)  # a draft cannot be paused
+    from outreach.sending.blast import create_blast
+
+    create_blast(session, alert)
+    session.commit()
+    assert "paused" in run_cli("alert", "pause", str(alert.id)).output
+    result = run_cli("alert", "cancel", str(alert.id))
+    assert "2 unsent messages cancelled" in result.output
+    status = json.loads(run_cli("alert", "status", str(alert.id), "--json").stdout)
+    assert status["state"] == "cancelled" and status["counts"]["cancelled"] == 2
+    run_cli("alert", "status", "999", expect=1)
+
+
+def received_once(sink) -> set[str]:  # type: ignore[no-untyped-def]
+    counts = Counter(sink.recipients())
+    assert set(counts.values()) <= {1}, counts
+    return set(counts)
+
+
+def event_kinds(session, message_id: int) -> list[str]:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from outreach.models import MessageEvent
+
+    return list(session.scalars(select(MessageEvent.kind)
+                                .where(MessageEvent.message_id == message_id)
+                                .order_by(MessageEvent.id)))
+
+
+def is_suppressed(session, email: str) -> bool:  # type: ignore[no-untyped-def]
+    from outreach.suppression import is_suppressed as check
+
+    session.expire_all()
+    found = check(session, email)
+    session.rollback()  # on SQLite an open transaction holds the write lock the CLI needs
+    return found

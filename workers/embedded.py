@@ -1,0 +1,46 @@
+"""The embedded mode: with no OUTREACH_BROKER_URL, the same tasks run through Celery on the
+in-process `memory://` transport, consumed by a worker thread of the CLI, with a sweeper
+thread standing in for beat. One command sends a blast on a machine with no Redis.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from outreach.sending.runtime import SendingRuntime
+from outreach.settings import Settings
+from workers.app import QUEUES, app, use_settings
+
+
+@contextmanager
+def embedded_worker(settings: Settings) -> Iterator[SendingRuntime]:
+    """Run a solo Celery worker and a sweeper in threads of this process while in the block."""
+    from workers.tasks import set_runtime, sweep
+
+    use_settings(settings)
+    runtime = SendingRuntime(settings, name="embedded")
+    set_runtime(runtime)
+    worker = app.WorkController(pool_cls="solo", concurrency=1, queues=list(QUEUES),
+                                loglevel="WARNING", without_heartbeat=True,
+                                without_mingle=True, without_gossip=True,
+                                hostname="embedded@localhost")
+    thread = threading.Thread(target=worker.start, name="celery-embedded", daemon=True)
+    thread.start()
+    stop = threading.Event()
+
+    def sweeper() -> None:
+        while not stop.wait(runtime.config.sweep_seconds):
+            sweep.apply_async(queue="urgent", routing_key="urgent")
+
+    sweeper_thread = threading.Thread(target=sweeper, name="sweeper-embedded", daemon=True)
+    sweeper_thread.start()
+    try:
+        yield runtime
+    finally:
+        stop.set()
+        worker.stop(in_sighandler=False)
+        thread.join(timeout=10)
+        set_runtime(None)
+        runtime.close()

@@ -1,0 +1,81 @@
+"""Sending tasks. Each takes plain message ids; running one twice does nothing harmful."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from celery import signals
+
+from outreach.models.base import utcnow
+from outreach.sending.deliver import deliver_batch
+from outreach.sending.runtime import SendingRuntime
+from outreach.sending.sweeper import sweep as sweep_once
+from workers.app import app, current_settings
+
+log = logging.getLogger(__name__)
+_runtime: dict[int, SendingRuntime] = {}
+
+
+def get_runtime() -> SendingRuntime:
+    """This process's runtime (engine, SMTP connection, limiter), built once per process."""
+    pid = os.getpid()
+    if pid not in _runtime:
+        _runtime.clear()
+        _runtime[pid] = SendingRuntime(current_settings())
+    return _runtime[pid]
+
+
+def set_runtime(runtime: SendingRuntime | None) -> None:
+    """The embedded worker (a thread of the CLI) installs its own runtime."""
+    _runtime.clear()
+    if runtime is not None:
+        _runtime[os.getpid()] = runtime
+
+
+@signals.worker_process_init.connect
+def _init_process(**_: Any) -> None:
+    set_runtime(None)
+    get_runtime()
+
+
+@signals.worker_process_shutdown.connect
+@signals.worker_shutdown.connect
+def _close_process(**_: Any) -> None:
+    runtime = _runtime.pop(os.getpid(), None)
+    if runtime is not None:
+        runtime.close()
+
+
+@app.task(name="workers.tasks.deliver", acks_late=True, ignore_result=True)
+def deliver(message_ids: list[int]) -> dict[str, Any]:
+    report = deliver_batch(get_runtime(), [int(i) for i in message_ids])
+    log.info("batch of %d: claimed %d, %s", len(message_ids), report.claimed, report.outcomes)
+    return {"claimed": report.claimed, "suppressed": report.suppressed,
+            "released": report.released, **report.outcomes}
+
+
+@app.task(name="workers.tasks.sweep", acks_late=True, ignore_result=True)
+def sweep() -> dict[str, Any]:
+    runtime = get_runtime()
+    with runtime.sessions() as session:
+        result = sweep_once(session, runtime.config, utcnow())
+        session.commit()
+    publish(result.batches)
+    return {"started": result.started, "recovered": result.recovered,
+            "uncertain": result.uncertain, "finished": result.finished,
+            "enqueued": sum(len(ids) for _, ids in result.batches)}
+
+
+def publish(batches: list[tuple[str, list[int]]]) -> int:
+    """Put batches of ids on the broker (after the caller committed); returns ids published."""
+    if not batches:
+        return 0
+    with app.producer_or_acquire() as producer:
+        for queue, ids in batches:
+            deliver.apply_async(args=[ids], queue=queue, routing_key=queue, producer=producer,
+                                retry=True, retry_policy={"max_retries": 30, "interval_start": 0.2,
+                                                          "interval_step": 0.5,
+                                                          "interval_max": 2})
+    return sum(len(ids) for _, ids in batches)
