@@ -85,7 +85,10 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv: Path | None 
     values: dict[str, object] = {
         attr: environ[var].strip() for var, attr in _VARS.items() if environ.get(var, "").strip()
     }
-    extra = {k: v for k, v in environ.items() if k.startswith("OUTREACH_") and k not in _VARS}
+    extra = {
+        k: v.strip() for k, v in environ.items()
+        if k.startswith("OUTREACH_") and k not in _VARS and v.strip()
+    }
     settings = Settings(**values, extra=extra)  # type: ignore[arg-type]
     validate(settings, explicit_secret="secret_key" in values)
     return settings

@@ -7,6 +7,7 @@ complaint, erasure) goes through `suppress`, and only `resubscribe` undoes it.
 from __future__ import annotations
 
 from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from outreach.addresses import address_hash
@@ -49,7 +50,8 @@ def suppress(
 ) -> bool:
     """Suppress the contact's address; False (and no new event) if it already was.
 
-    Idempotent so that a repeated one-click POST or a DSN seen twice changes nothing.
+    Idempotent so that a repeated one-click POST or a DSN seen twice changes nothing, even
+    when two of them race: the loser's savepoint rolls back on the unique address hash.
     """
     if channel not in CHANNELS:
         raise ValueError(f"unknown suppression channel {channel!r}")
@@ -58,10 +60,14 @@ def suppress(
     )
     if existing is not None:
         return False
-    session.add(Suppression(
-        address_hash=contact.email_hash, reason=reason, channel=channel,
-        alert_id=alert_id, message_id=message_id, note=note,
-    ))
+    try:
+        with session.begin_nested():  # a concurrent suppress of the same address may win
+            session.add(Suppression(
+                address_hash=contact.email_hash, reason=reason, channel=channel,
+                alert_id=alert_id, message_id=message_id, note=note,
+            ))
+    except IntegrityError:
+        return False
     if contact.status != "erased":
         contact.status = _STATUS_FOR_REASON[reason]
     session.add(ContactEvent(

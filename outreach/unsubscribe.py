@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from outreach.models import Alert, Contact, Message, Suppression
@@ -83,14 +82,10 @@ def unsubscribe(session: Session, target: LinkTarget, channel: str) -> bool:
     """Suppress the contact (reason 'unsubscribed'); False if it already was. Idempotent."""
     if channel not in LINK_CHANNELS:
         raise ValueError(f"unknown link channel {channel!r}")
-    try:
-        with session.begin_nested():
-            new = suppress(
-                session, target.contact, "unsubscribed", channel,
-                alert_id=target.alert.id, message_id=target.message.id,
-            )
-    except IntegrityError:  # a concurrent request (a client's retry) suppressed it first
-        return False
+    new = suppress(  # race-safe: a concurrent retry that wins makes this return False
+        session, target.contact, "unsubscribed", channel,
+        alert_id=target.alert.id, message_id=target.message.id,
+    )
     if new:  # ids only: no address in the logs
         log.info("message %s: contact %s unsubscribed (%s)", target.message.id,
                  target.contact.id, channel)

@@ -17,7 +17,7 @@ from outreach.cli.alerts import alert_group
 from outreach.contacts.export import neutralise as neutralise_text
 from outreach.db import session_scope
 from outreach.errors import UserError
-from outreach.report_model import DIMENSIONS, STATUSES, ReachRow
+from outreach.report_model import DIMENSIONS, STATUSES, ReachRow, summary
 from outreach.reports import ReachReport, alert_overview, reach_report
 
 console = Console()
@@ -31,7 +31,9 @@ def neutralise(value: object) -> object:
 
 
 def _columns(report: ReachReport) -> list[str]:
-    cols = ["label", "country", "targeted", *(s for s in STATUSES if s != "other"),
+    """Every column for CSV; `country` only where it is not the grouping itself."""
+    cols = ["label", *(["country"] if report.by == "outlet" else []), "targeted",
+            *(s for s in STATUSES if s != "other"),
             "replied", "auto_replied", "unsubscribed", "complained"]
     if report.alert.track_opens:
         cols.append("opened")
@@ -42,9 +44,18 @@ def _columns(report: ReachReport) -> list[str]:
     return [*cols, "reached_contacts", "reached", "engaged_contacts", "engaged"]
 
 
-def _cells(row: ReachRow, cols: list[str]) -> list[Any]:
+def _cells(row: ReachRow, cols: list[str], groups: dict[str, int] | None = None) -> list[Any]:
+    """A row's cells; the totals row says how many groups were reached/engaged ("2/5")."""
     data = row.to_json()
+    if groups is not None:
+        data["reached"] = f"{groups['reached']}/{groups['groups']}"
+        data["engaged"] = f"{groups['engaged']}/{groups['groups']}"
     return ["yes" if data[c] is True else "no" if data[c] is False else data[c] for c in cols]
+
+
+def _body(report: ReachReport, cols: list[str]) -> list[list[Any]]:
+    rows = [_cells(r, cols) for r in report.rows]
+    return [*rows, _cells(report.totals, cols, summary(report.rows))]
 
 
 def write_csv(report: ReachReport, path: Path) -> None:
@@ -53,8 +64,8 @@ def write_csv(report: ReachReport, path: Path) -> None:
         with path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(cols)
-            for row in [*report.rows, report.totals]:
-                writer.writerow([neutralise("" if v is None else v) for v in _cells(row, cols)])
+            for cells in _body(report, cols):
+                writer.writerow([neutralise("" if v is None else v) for v in cells])
     except OSError as exc:
         raise UserError(f"--csv {path}: cannot write ({exc.strerror})") from exc
 
@@ -63,21 +74,30 @@ def _out() -> Console:
     return console if console.is_terminal else Console(width=WIDE)
 
 
+SHORT = {"reached_contacts": "reached#", "engaged_contacts": "engaged#", "targeted": "target",
+         "auto_replied": "auto", "unsubscribed": "unsub", "complained": "compl",
+         "suppressed": "suppr", "cancelled": "cancel", "deferred": "defer", "country": "ctry"}
+ALWAYS = ("label", "targeted", "sent", "bounced", "replied", "reached", "engaged")
+
+
 def print_table(report: ReachReport) -> None:
+    """The terminal table: columns that are zero everywhere are left out (CSV has them all)."""
     cols = _columns(report)
-    short = {"reached_contacts": "reached#", "engaged_contacts": "engaged#", "label": report.by,
-             "auto_replied": "auto", "unsubscribed": "unsub", "complained": "compl",
-             "suppressed": "suppr", "cancelled": "cancel", "deferred": "defer"}
+    body = _body(report, cols)
+    keep = [i for i, c in enumerate(cols)
+            if c in ALWAYS or any(cells[i] not in (0, "", None) for cells in body)]
     table = Table(title=f"Alert {report.alert.id}: {report.alert.title} ({report.alert.state})"
-                        f" by {report.by}", highlight=False, box=box.SIMPLE_HEAD)
-    for col in cols:
-        table.add_column(short.get(col, col), justify="left" if col == "label" else "right",
-                         no_wrap=col == "label")
-    for row in report.rows:
-        table.add_row(*(str("" if v is None else v) for v in _cells(row, cols)))
-    table.add_section()
-    table.add_row(*(str("" if v is None else v) for v in _cells(report.totals, cols)),
-                  style="bold")
+                        f" by {report.by}", highlight=False, box=box.SIMPLE_HEAD, padding=(0, 1),
+                  pad_edge=False, collapse_padding=True)
+    for i in keep:
+        col = cols[i]
+        table.add_column(report.by if col == "label" else SHORT.get(col, col),
+                         justify="left" if col == "label" else "right", no_wrap=col == "label")
+    for n, cells in enumerate(body):
+        if n == len(body) - 1:
+            table.add_section()
+        table.add_row(*(str("" if cells[i] is None else cells[i]) for i in keep),
+                      style="bold" if n == len(body) - 1 else None)
     _out().print(table)
 
 

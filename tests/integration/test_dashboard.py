@@ -228,3 +228,25 @@ def test_login_rate_limit_shared_through_redis(db_url):
     login(second, "nope", expect=401)
     login(first, "nope", expect=401)
     login(second, PASSWORD, expect=429)
+
+
+def test_resume_and_cancel_buttons(client, reach_example, sessions):
+    with sessions() as s:
+        s.get(Alert, reach_example.alert_id).state = "paused"
+        s.commit()
+    page = client.get(f"/dashboard/alerts/{reach_example.alert_id}").get_data(as_text=True)
+    assert 'id="resume-button"' in page and 'id="pause-button"' not in page
+    token = csrf_of(page)
+    done = client.post(f"/dashboard/alerts/{reach_example.alert_id}/resume",
+                       data={"csrf_token": token}, follow_redirects=True)
+    body = done.get_data(as_text=True)
+    assert "resume done" in body and "outreach alert resume" in body  # no broker in this test
+    client.post(f"/dashboard/alerts/{reach_example.alert_id}/cancel", data={"csrf_token": token})
+    with sessions() as s:
+        alert = s.get(Alert, reach_example.alert_id)
+        assert alert.state == "cancelled"
+    again = client.post(f"/dashboard/alerts/{reach_example.alert_id}/pause",
+                        data={"csrf_token": token}, follow_redirects=True)
+    assert "cannot pause" in again.get_data(as_text=True)
+    assert client.post(f"/dashboard/alerts/{reach_example.alert_id}/explode",
+                       data={"csrf_token": token}).status_code == 404

@@ -115,3 +115,53 @@ def test_wrong_password_and_no_javascript(page_without_js, server, reach_example
     assert page.get_by_role("link", name="Refresh").count() == 1
     page.goto(f"{server.url}/dashboard/contacts?q=anna")
     assert page.locator("#contacts tbody tr").count() == 1
+
+
+def test_real_blast_counts_move_then_pause(page, settings, smtp_sink, session, tmp_path,
+                                           artifacts_dir):
+    """A real blast (`outreach alert send`, embedded worker, rate-limited to 5/s, into an
+    aiosmtpd sink) watched in the browser: the sent count moves without reload, Pause stops
+    delivery."""
+    import subprocess
+    import sys
+    import time
+    from dataclasses import replace
+
+    from tests.fixtures.web import _server_env
+    from tests.integration.sending_data import add_contacts, make_alert
+
+    settings = replace(settings, smtp_url=smtp_sink.url)
+    add_contacts(session, 60)
+    alert = make_alert(session, settings)
+    web = start_server(settings, tmp_path)
+    env = _server_env(settings) | {"OUTREACH_RATE_LIMIT": "5/s", "OUTREACH_SWEEP_SECONDS": "0.5",
+                                   "OUTREACH_SEND_BATCH_SIZE": "10"}
+    with (tmp_path / "send.log").open("wb") as log:
+        sender = subprocess.Popen(
+            [sys.executable, "-c", "from outreach.cli import main; main()", "alert", "send",
+             str(alert.id)], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _log_in(page, web)
+        page.wait_for_url("**/dashboard/alerts")
+        page.goto(f"{web.url}/dashboard/alerts/{alert.id}")
+        expect(page.locator("#alert-state")).to_have_text("sending", timeout=15_000)
+        sent = page.locator('[data-count="sent"]')
+        expect(sent).not_to_have_text("0", timeout=15_000)
+        first = int(sent.inner_text())
+        expect(sent).not_to_have_text(str(first), timeout=10_000)  # moving, no reload
+        assert int(sent.inner_text()) > first
+        page.screenshot(path=str(artifacts_dir / "dashboard-real-blast.png"), full_page=True)
+        page.get_by_role("button", name="Pause").click()
+        expect(page.locator("#alert-state")).to_have_text("paused")
+        time.sleep(1.5)  # a batch in flight finishes its current message, then stops
+        delivered = len(smtp_sink.messages)
+        time.sleep(2.5)
+        assert len(smtp_sink.messages) == delivered < 60
+        page.reload()
+        assert int(page.locator('[data-count="sent"]').inner_text()) == delivered
+        page.screenshot(path=str(artifacts_dir / "dashboard-real-blast-paused.png"),
+                        full_page=True)
+    finally:
+        sender.terminate()
+        sender.wait(timeout=10)
+        stop_server(web)

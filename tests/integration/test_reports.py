@@ -88,3 +88,63 @@ def test_alert_list(run_cli, reach_example):
     assert data[0]["id"] == reach_example.alert_id
     assert data[0]["sent"] == 3 and data[0]["total"] == 10 and data[0]["replies"] == 1
     assert "Journalist detained" in run_cli("alert", "list").stdout
+
+
+CONTACTS_CSV = """E-mail,First name,Last name,Organisation,Type,Country,Language
+ana@daily.example.org,Ana,Lee,Daily Example,journalist,GB,en
+bo@daily.example.org,Bo,Ng,Daily Example,journalist,GB,en
+cy@watch.example.net,Cy,Ro,Example Watch,ngo,DE,de
+di@watch.example.net,Di,Xu,Example Watch,ngo,DE,de
+ed@gazette.example.com,Ed,Fa,Nowhere Gazette,journalist,HU,hu
+fi@freelance.example.com,Fi,Go,,journalist,,en
+"""
+
+
+def test_report_after_a_real_blast(session, settings, smtp_sink, run_cli, monkeypatch,
+                                   tmp_path):
+    """Acceptance: contacts imported, a real blast (embedded worker, aiosmtpd), one bounce and
+    one reply injected as the inbound poller records them; the per-outlet report equals the
+    message table exactly."""
+    from dataclasses import replace
+
+    from outreach.contacts.importer import import_csv
+    from outreach.models import InboundMail
+    from tests.integration.sending_data import EXAMPLES, make_alert
+
+    fast = {"OUTREACH_RETRY_SCHEDULE": "0.2,0.4", "OUTREACH_SWEEP_SECONDS": "0.2"}
+    for key, value in fast.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("OUTREACH_SMTP_URL", smtp_sink.url)
+    settings = replace(settings, smtp_url=smtp_sink.url, broker_url=None, extra=fast)
+    source = EXAMPLES / "contacts.csv"
+    if not source.exists():
+        source = tmp_path / "contacts.csv"
+        source.write_text(CONTACTS_CSV, encoding="utf-8")
+    from tests.fixtures.db import make_sessionmaker
+
+    imported = import_csv(make_sessionmaker(session.get_bind()), source)
+    assert imported.created >= 6
+    alert = make_alert(session, settings)
+    run_cli("alert", "send", str(alert.id))
+    messages = list(session.scalars(select(Message).where(Message.alert_id == alert.id)
+                                    .order_by(Message.id)))
+    assert messages and all(m.status == "sent" for m in messages)
+    bounced, replied = messages[0], messages[-1]
+    bounced.status = "bounced"  # a DSN after acceptance, as outreach.inbound.record does it
+    for message, kind in ((bounced, "bounce"), (replied, "reply")):
+        session.add(InboundMail(external_id=f"acc-{kind}", kind=kind, message_id=message.id,
+                                contact_id=message.contact_id, alert_id=alert.id,
+                                text="Please call me." if kind == "reply" else None))
+    session.commit()
+
+    data = json_output(run_cli("report", str(alert.id), "--json"))
+    truth = _message_table(session, alert.id)
+    rows = {r["label"]: r for r in data["rows"]}
+    assert set(rows) == set(truth)
+    for label, counts in truth.items():
+        assert rows[label]["targeted"] == sum(counts.values())
+        assert rows[label]["sent"] == counts.get("sent", 0)
+        assert rows[label]["bounced"] == counts.get("bounced", 0)
+        assert rows[label]["reached"] == (counts.get("sent", 0) > 0)
+    assert data["totals"]["bounced"] == 1 and data["totals"]["replied"] == 1
+    assert data["totals"]["sent"] == len(messages) - 1

@@ -35,7 +35,7 @@ def test_app_services_share_image_env_and_wait_for_migration() -> None:
     for name in APP_SERVICES:
         svc = services[name]
         assert svc["build"] == "." and svc["image"] == "outreach:latest"
-        assert svc["env_file"] == [{"path": ".env", "required": False}]
+        assert svc["environment"]["OUTREACH_SECRET_KEY"] == "${OUTREACH_SECRET_KEY:-}"
         assert svc["environment"]["OUTREACH_BROKER_URL"] == "redis://redis:6379/0"
         assert svc["environment"]["OUTREACH_DATABASE_URL"].startswith("postgresql://")
     for name in ("worker", "beat", "web"):

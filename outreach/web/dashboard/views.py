@@ -125,7 +125,32 @@ def control(alert_id: int, action: str) -> Any:
         flash(str(exc), "error")
     else:
         flash(f"Alert {alert_id}: {action} done.", "ok")
+        if action == "resume":
+            _enqueue_resumed(alert_id)
     return redirect(url_for("dashboard.alert", alert_id=alert_id))
+
+
+def _enqueue_resumed(alert_id: int) -> None:
+    """Put the resumed alert's messages on the broker now, as `outreach alert resume` does.
+
+    Without a broker (embedded mode) no worker runs beside the web app: say how to continue.
+    A broker error is not fatal: the workers' sweeper re-enqueues what is still queued.
+    """
+    app_ctx = app_context(current_app)
+    if not app_ctx.settings.broker_url:
+        flash("No broker is configured (embedded mode): run `outreach alert resume "
+              f"{alert_id}` to deliver the rest.", "error")
+        return
+    from outreach.cli.sending import enqueue
+    from workers.app import use_settings
+
+    try:
+        use_settings(app_ctx.settings)
+        enqueue(app_ctx, alert_id)
+    except Exception:  # the sweeper will pick the messages up; log for the operator
+        current_app.logger.exception("resume: enqueue of alert %s failed", alert_id)
+        flash("Resumed, but the broker did not answer: the workers will pick the alert up "
+              "within a minute.", "error")
 
 
 def register(bp: Blueprint) -> None:
