@@ -4,8 +4,10 @@
 
 naive: per message, Jinja over the Markdown, Markdown -> HTML, layout, premailer (what a
 simple implementation does). compiled: `outreach.composer.render` on the variant compiled once
-(what the workers do). compose: the full signed-less MIME message per recipient, for scale.
-Prints one JSON line with milliseconds per message and the ratio naive / compiled.
+(what the workers do). compose: the full unsigned MIME message per recipient (render included)
+as the workers build it (per-variant skeleton); compose_reference: the same message built the
+slow way, one `EmailMessage` per recipient (`outreach.alerts.mime_reference`, what compose did
+before). Prints one JSON line with milliseconds per message and the ratio naive / compiled.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from markupsafe import Markup
 
 from outreach.alerts import i18n
 from outreach.alerts.compile import TEMPLATES, _layout_env, compile_variant, inline_css, markdown
+from outreach.alerts.mime_reference import reference_message
 from outreach.alerts.plaintext import render_text
 from outreach.alerts.source import AlertSource, read_source
 from outreach.alerts.templating import HTML_ENV, TEXT_ENV, contact_view
@@ -79,6 +82,9 @@ def main() -> None:
                                args.messages)
     compose_ms = _per_message(lambda n: compose(variant, alert, contact, n, SETTINGS),
                               args.messages)
+    reference_ms = _per_message(
+        lambda n: reference_message(variant, alert, contact, n, SETTINGS).as_bytes(),
+        args.messages)
     print(json.dumps({
         "file": str(args.file.name), "naive_messages": naive_count,
         "compiled_messages": args.messages,
@@ -86,6 +92,9 @@ def main() -> None:
         "compiled_ms_per_message": round(compiled_ms, 4),
         "ratio": round(naive_ms / compiled_ms, 1),
         "compose_mime_ms_per_message": round(compose_ms, 3),
+        "compose_mime_minus_render_ms": round(compose_ms - compiled_ms, 3),
+        "compose_reference_ms_per_message": round(reference_ms, 3),
+        "compose_speedup": round(reference_ms / compose_ms, 1),
     }))
 
 

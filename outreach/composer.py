@@ -2,7 +2,11 @@
 
 Everything per alert (Markdown, layout, premailer) happened in `outreach.alerts.compile`; here
 only the per-recipient fields are filled in (cached compiled templates, a fraction of a
-millisecond) and the RFC 5322 message is built with the standard `email` package.
+millisecond). The RFC 5322 message's constant part is built once per variant with the standard
+`email` package (`outreach.alerts.mime_template`); per recipient only the varying headers and
+the two bodies are encoded and spliced in (~0.2 ms instead of ~2 ms for a fresh EmailMessage).
+`outreach.alerts.mime_reference` keeps the one-EmailMessage-per-recipient way as the reference
+the tests compare against.
 
 Addresses carry the message token (`outreach.tokens`): the envelope sender is the tagged
 role-"b" address (bounces), Reply-To the tagged role-"r" address of the polled mailbox (so
@@ -21,14 +25,12 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email import policy
 from email.headerregistry import Address
-from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from functools import lru_cache
 
 from outreach.addresses import ascii_address
-from outreach.alerts import mail_policy
+from outreach.alerts import mime_template
 from outreach.alerts.create import pick_variant
 from outreach.alerts.templating import compiled, contact_view, display_name, recipient_context
 from outreach.dkim import sign_message
@@ -66,11 +68,17 @@ def header_text(value: str | None) -> str:
 def render(variant: AlertVariant, alert: Alert, contact: Contact, message_id: int,
            settings: Settings) -> Rendered:
     """The three per-recipient parts (subject, HTML, text); the cheap per-message step."""
+    return _render(variant, alert, contact, message_id, settings,
+                   unsubscribe_url(settings, message_id))
+
+
+def _render(variant: AlertVariant, alert: Alert, contact: Contact, message_id: int,
+            settings: Settings, unsubscribe: str) -> Rendered:
     subject_t, html_t, text_t = compiled(variant.subject_template, variant.html_template,
                                          variant.text_template)
     pixel = open_pixel_url(settings, message_id) if alert.track_opens else ""
-    context = recipient_context(contact_view(contact), unsubscribe_url(settings, message_id),
-                                pixel, lambda n: click_url(settings, message_id, int(n)))
+    context = recipient_context(contact_view(contact), unsubscribe, pixel,
+                                lambda n: click_url(settings, message_id, int(n)))
     return Rendered(header_text(subject_t.render(context)), html_t.render(context),
                     text_t.render(context))
 
@@ -81,45 +89,57 @@ def compose(variant: AlertVariant, alert: Alert, contact: Contact, message_id: i
     """The full message for one recipient, CRLF line ends, DKIM-signed when configured."""
     if not contact.email:
         raise ValueError(f"contact {contact.id} has no address (erased)")
-    parts = render(variant, alert, contact, message_id, settings)
+    unsubscribe = unsubscribe_url(settings, message_id)
+    parts = _render(variant, alert, contact, message_id, settings, unsubscribe)
     token = message_token(settings.secret_key, message_id)
-    domain = settings.sender_domain
+    mailbox, domain = _identity(settings.from_address, settings.mailbox)
     message_id_header = f"<test-{uuid.uuid4().hex}@{domain}>" if test else f"<{token}@{domain}>"
     recipient = _checked_address(ascii_address(contact.email))
-    msg = EmailMessage(policy=_policy_for(recipient))
-    msg["Message-ID"] = message_id_header
-    msg["Date"] = format_datetime(datetime.now(UTC))
-    msg["From"] = _address(variant.from_address)
-    local, _, recipient_domain = recipient.rpartition("@")  # (addr_spec= refuses UTF-8)
-    msg["To"] = Address(display_name=header_text(display_name(contact)),
-                        username=local, domain=recipient_domain)
+    text_cte, html_cte = _cte(parts.text), _cte(parts.html)
+    sender = _address(variant.from_address)
+    frame = mime_template.skeleton(
+        sender.display_name, sender.addr_spec, header_text(settings.org_name).replace('"', "'"),
+        header_text(domain), header_text(variant.language), text_cte, html_cte)
     reply_name = _address(variant.reply_to or variant.from_address).display_name
-    msg["Reply-To"] = Address(display_name=reply_name,
-                              addr_spec=tagged_address(settings.mailbox_address, "r", token))
-    msg["Subject"] = ("[TEST] " if test else "") + parts.subject
-    _list_headers(msg, settings, message_id, token)
+    top = [mime_template.header_line("Message-ID", message_id_header),
+           mime_template.header_line("Date", format_datetime(datetime.now(UTC))),
+           mime_template.address_line("To", header_text(display_name(contact)), recipient,
+                                      utf8=not recipient.isascii()),
+           mime_template.address_line("Reply-To", reply_name,
+                                      tagged_address(mailbox, "r", token)),
+           mime_template.unstructured_line("Subject", ("[TEST] " if test else "") + parts.subject),
+           _list_unsubscribe(unsubscribe, tagged_address(mailbox, "u", token))]
+    middle: list[bytes] = []
     if in_reply_to:
         reference = _message_id_value(in_reply_to)
-        msg["In-Reply-To"] = reference
-        msg["References"] = reference
+        middle += [mime_template.header_line("In-Reply-To", reference),
+                   mime_template.header_line("References", reference)]
     if test:
-        msg["X-Outreach-Test"] = "yes"
-    msg.set_content(parts.text, subtype="plain", charset="utf-8", cte=_cte(parts.text))
-    msg.add_alternative(parts.html, subtype="html", charset="utf-8", cte=_cte(parts.html))
-    msg["Content-Language"] = header_text(variant.language)  # after: set_content clears it
-    data = sign_message(msg.as_bytes(), settings)
-    return ComposedMail(envelope_from=tagged_address(settings.mailbox_address, "b", token),
-                        recipient=recipient, message_id_header=message_id_header, data=data)
+        middle.append(b"X-Outreach-Test: yes\r\n")
+    data = frame.join(top, middle, mime_template.encode_body(parts.text, text_cte),
+                      mime_template.encode_body(parts.html, html_cte))
+    return ComposedMail(envelope_from=tagged_address(mailbox, "b", token),
+                        recipient=recipient, message_id_header=message_id_header,
+                        data=sign_message(data, settings))
 
 
-def _list_headers(msg: EmailMessage, settings: Settings, message_id: int, token: str) -> None:
-    """RFC 2369 / RFC 8058 one-click unsubscribe and RFC 2919 List-Id."""
-    mailto = tagged_address(settings.mailbox_address, "u", token)
-    msg["List-Unsubscribe"] = (f"<{unsubscribe_url(settings, message_id)}>, "
-                               f"<mailto:{mailto}?subject=unsubscribe>")
-    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    org = header_text(settings.org_name).replace('"', "'")
-    msg["List-Id"] = f'"{org}" <alerts.{settings.sender_domain}>'
+def _list_unsubscribe(url: str, mailto: str) -> bytes:
+    """RFC 2369 / RFC 8058 one-click unsubscribe (List-Id and -Post are in the skeleton).
+
+    Folded after its comma only: a URL broken into encoded-words is not read as a URL.
+    """
+    line = f"List-Unsubscribe: <{url}>,\r\n <mailto:{mailto}?subject=unsubscribe>\r\n"
+    if not line.isascii() or max(map(len, line.split("\r\n"))) > 998 \
+            or _CONTROL_RE.search(url + mailto):
+        raise ValueError(f"unusable unsubscribe address: {url!r}, {mailto!r}")
+    return line.encode("ascii")
+
+
+@lru_cache(maxsize=16)
+def _identity(from_address: str, mailbox: str | None) -> tuple[str, str]:
+    """(mailbox_address, sender_domain) as Settings computes them, parsed once, not per message."""
+    probe = Settings(from_address=from_address, mailbox=mailbox)
+    return probe.mailbox_address, probe.sender_domain
 
 
 @lru_cache(maxsize=256)
@@ -138,11 +158,6 @@ def _checked_address(addr: str) -> str:
 def _message_id_value(value: str) -> str:
     inner = header_text(value).strip("<>").replace("<", "").replace(">", "").replace(" ", "")
     return f"<{inner}>"
-
-
-def _policy_for(recipient: str) -> policy.EmailPolicy:
-    """SMTP policy; SMTPUTF8 only for an address that cannot be written in ASCII."""
-    return mail_policy.SMTP if recipient.isascii() else mail_policy.SMTPUTF8
 
 
 def _cte(text: str) -> str:

@@ -12,6 +12,7 @@ Claim and send stay the sending engine's; the composer turns `in_reply_to` into
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, object_session
 
 from outreach.errors import UserError
 from outreach.models import Alert, Contact, InboundMail, Message
@@ -38,12 +39,17 @@ from outreach.suppression import not_suppressed
 
 @dataclass(frozen=True)
 class FollowUpTarget:
+    """`by_outlet`: also require that the contact's whole outlet (or, without an outlet, its
+    email domain) did not reply / was not reached: one answer from a newsroom is enough."""
+
     of: int
     not_replied: bool
     not_reached: bool
+    by_outlet: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {"of": self.of, "not_replied": self.not_replied, "not_reached": self.not_reached}
+        return {"of": self.of, "not_replied": self.not_replied, "not_reached": self.not_reached,
+                "by_outlet": self.by_outlet}
 
     @classmethod
     def of_alert(cls, alert: Alert) -> FollowUpTarget | None:
@@ -51,28 +57,64 @@ class FollowUpTarget:
         if alert.follow_up_of is None or not isinstance(data, dict):
             return None
         return cls(of=alert.follow_up_of, not_replied=bool(data.get("not_replied")),
-                   not_reached=bool(data.get("not_reached")))
+                   not_reached=bool(data.get("not_reached")),
+                   by_outlet=bool(data.get("by_outlet")))
 
 
 def _has_inbound(message: Any, kind: str) -> ColumnElement[bool]:
     return exists().where(InboundMail.message_id == message.id, InboundMail.kind == kind)
 
 
-def _original_condition(target: FollowUpTarget, original: Any) -> ColumnElement[bool]:
+def _reached(message: Any) -> ColumnElement[bool]:
+    return and_(message.status == "sent", not_(_has_inbound(message, "bounce")))
+
+
+def _replied(message: Any) -> ColumnElement[bool]:
+    return _has_inbound(message, "reply")
+
+
+def _domain(email: Any, dialect: str) -> Any:
+    if dialect == "postgresql":
+        return func.split_part(email, "@", 2)
+    return func.substr(email, func.instr(email, "@") + 1)
+
+
+def _group_has(target: FollowUpTarget, dialect: str, test: Callable[[Any], Any]
+               ) -> ColumnElement[bool]:
+    """Some original message to the contact's outlet (or email domain) passes `test`.
+
+    The outlets and domains that pass are two uncorrelated subqueries, computed once per
+    statement, not once per contact."""
+    other, peer = aliased(Message), aliased(Contact)
+    passing = (select(peer.outlet_id).select_from(other).join(peer, peer.id == other.contact_id)
+               .where(other.alert_id == target.of, test(other)))
+    outlets = passing.where(peer.outlet_id.is_not(None))
+    domains = passing.with_only_columns(_domain(peer.email, dialect)).where(
+        peer.outlet_id.is_(None))
+    return or_(and_(Contact.outlet_id.is_not(None), Contact.outlet_id.in_(outlets)),
+               and_(Contact.outlet_id.is_(None),
+                    _domain(Contact.email, dialect).in_(domains)))
+
+
+def _original_condition(target: FollowUpTarget, original: Any, dialect: str
+                        ) -> ColumnElement[bool]:
     """On an aliased original Message: did this contact fall in the follow-up's target?"""
-    reached = and_(original.status == "sent", not_(_has_inbound(original, "bounce")))
     wanted = []
     if target.not_replied:
-        wanted.append(and_(reached, not_(_has_inbound(original, "reply"))))
+        wanted.append(and_(_reached(original), not_(_replied(original)),
+                           not_(_group_has(target, dialect, _replied))
+                           if target.by_outlet else true()))
     if target.not_reached:
-        wanted.append(not_(reached))
+        wanted.append(and_(not_(_reached(original)),
+                           not_(_group_has(target, dialect, _reached))
+                           if target.by_outlet else true()))
     return or_(false(), *wanted)
 
 
-def target_clause(target: FollowUpTarget) -> ColumnElement[bool]:
+def target_clause(target: FollowUpTarget, dialect: str = "sqlite") -> ColumnElement[bool]:
     original = aliased(Message)
     return exists().where(original.alert_id == target.of, original.contact_id == Contact.id,
-                          _original_condition(target, original))
+                          _original_condition(target, original, dialect))
 
 
 def follow_up_clause(alert: Alert) -> ColumnElement[bool]:
@@ -86,7 +128,12 @@ def follow_up_clause(alert: Alert) -> ColumnElement[bool]:
         target = FollowUpTarget(alert.follow_up_of, not_replied=True, not_reached=False)
     if target is None:
         return true()
-    return target_clause(target)
+    session = object_session(alert)
+    return target_clause(target, _dialect(session) if session else "sqlite")
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 def thread_follow_up(session: Session, alert: Alert) -> int:
@@ -106,12 +153,14 @@ def thread_follow_up(session: Session, alert: Alert) -> int:
 def count_targets(session: Session, target: FollowUpTarget) -> int:
     """How many contacts a blast of the follow-up would reach now (minus suppressed)."""
     query = (select(func.count()).select_from(Contact)
-             .where(target_clause(target), Contact.email.is_not(None), not_suppressed()))
+             .where(target_clause(target, _dialect(session)), Contact.email.is_not(None),
+                    not_suppressed()))
     return session.scalar(query) or 0
 
 
 def create_follow_up(session: Session, settings: Settings, original_id: int, source: Path, *,
-                     not_replied: bool, not_reached: bool) -> tuple[Alert, int]:
+                     not_replied: bool, not_reached: bool, by_outlet: bool = False
+                     ) -> tuple[Alert, int]:
     """A draft alert for the original's non-responders; returns it and its target count."""
     from outreach.alerts.create import create_alert
 
@@ -123,7 +172,8 @@ def create_follow_up(session: Session, settings: Settings, original_id: int, sou
     if not session.scalar(select(func.count()).select_from(Message)
                           .where(Message.alert_id == original_id)):
         raise UserError(f"ALERT_ID {original_id}: that alert was never sent, nothing to follow up")
-    target = FollowUpTarget(original_id, not_replied=not_replied, not_reached=not_reached)
+    target = FollowUpTarget(original_id, not_replied=not_replied, not_reached=not_reached,
+                            by_outlet=by_outlet)
     alert = create_alert(session, settings, source, follow_up_of=original_id,
                          track_opens=original.track_opens, track_clicks=original.track_clicks)
     alert.segment = {"where": [], "tags": [], "follow_up": target.to_json()}

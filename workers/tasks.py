@@ -37,7 +37,17 @@ def set_runtime(runtime: SendingRuntime | None) -> None:
 @signals.worker_process_init.connect
 def _init_process(**_: Any) -> None:
     set_runtime(None)
-    get_runtime()
+    get_runtime().warm_up()
+
+
+@signals.worker_ready.connect
+def _warm_up(sender: Any = None, **_: Any) -> None:
+    """A solo-pool worker sends from this process: connect to the database before the first
+    task (prefork children do it in worker_process_init; the parent must not, or the
+    children would inherit its connections)."""
+    pool = getattr(sender, "pool", None)
+    if pool is not None and type(pool).__module__ == "celery.concurrency.solo":
+        get_runtime().warm_up()
 
 
 @signals.worker_process_shutdown.connect

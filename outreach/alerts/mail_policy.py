@@ -1,5 +1,7 @@
-"""The email policy the composer builds messages with: `email.policy.SMTP`, made fast enough
-for a blast and with a List-Unsubscribe header mail clients can read.
+"""The email policy MIME is built with: `email.policy.SMTP`, made faster and with a
+List-Unsubscribe header mail clients can read. The composer uses it once per variant for the
+message skeleton and for the rare header values its fast encoders leave to the `email` package
+(`outreach.alerts.mime_template`); `mime_reference` builds whole messages with it.
 
 The standard library parses and folds every header on every message, and its header registry
 builds a new class per header; most headers of a blast (From, Subject, List-Id, the parts'

@@ -6,6 +6,7 @@ import sys
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from outreach.context import AppContext
 from outreach.errors import UserError
@@ -15,14 +16,35 @@ err_console = Console(stderr=True)
 
 
 class OutreachGroup(click.Group):
-    """Turns a user's mistake into one line on stderr and exit code 1, never a traceback."""
+    """Turns a user's mistake into one line on stderr and exit code 1, never a traceback.
+
+    Covers our own `UserError`s and click's usage errors (unknown option, missing argument),
+    which click alone would report with exit code 2 and a usage block.
+    """
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except UserError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-            sys.exit(1)
+            _fail(str(exc))
+
+    def main(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)  # type: ignore[arg-type]
+        except click.UsageError as exc:
+            where = f"{exc.ctx.command_path}: " if exc.ctx else ""
+            _fail(f"{where}{exc.format_message()} (see --help)")
+        except click.ClickException as exc:
+            _fail(exc.format_message())
+        except click.Abort:
+            _fail("aborted")
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _fail(message: str) -> None:
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    sys.exit(1)
 
 
 @click.group(cls=OutreachGroup)

@@ -149,16 +149,20 @@ def alert_list(ctx: Any, as_json: bool) -> None:
               help="Contacts reached by the alert that did not reply (the default).")
 @click.option("--not-reached", is_flag=True,
               help="Contacts the alert did not reach (not accepted, or bounced).")
+@click.option("--outlets", "by_outlet", is_flag=True,
+              help="Whole outlets: skip everyone at an outlet (or email domain) where someone "
+                   "replied (--not-replied) or was reached (--not-reached).")
 @click.option("--json", "as_json", is_flag=True, help="Print the new alert as JSON.")
 @pass_app
 def alert_follow_up(ctx: Any, alert_id: int, source: Path, not_replied: bool, not_reached: bool,
-                    as_json: bool) -> None:
+                    by_outlet: bool, as_json: bool) -> None:
     """Create a follow-up of ALERT_ID from SOURCE, aimed at its non-responders, threaded."""
     from outreach.followup import create_follow_up
 
     with session_scope(ctx.app.checked_sessions()) as session:
         alert, targets = create_follow_up(session, ctx.app.settings, alert_id, source,
-                                          not_replied=not_replied, not_reached=not_reached)
+                                          not_replied=not_replied, not_reached=not_reached,
+                                          by_outlet=by_outlet)
         data = {"id": alert.id, "follow_up_of": alert_id, "title": alert.title,
                 "state": alert.state, "target": alert.segment["follow_up"], "contacts": targets}
     if as_json:

@@ -23,6 +23,8 @@ from outreach.sending.progress import summary_table, watch
 from outreach.sending.status import alert_status
 from outreach.sending.sweeper import due_batches
 
+ENQUEUE_CHUNK = 5000
+
 
 def parse_when(text: str | None) -> datetime | None:
     if not text:
@@ -56,23 +58,42 @@ def enqueue(app_ctx: AppContext, alert_id: int) -> int:
     """Mark the alert's due messages enqueued, commit, then publish them (queue after commit)."""
     from workers.tasks import publish
 
-    with session_scope(app_ctx.sessions) as session:
-        batches = due_batches(session, SendingConfig.from_settings(app_ctx.settings), utcnow(),
-                              alert_id=alert_id)
-        control.finish_if_complete(session, alert_id)
-    return publish(batches)
+    config = SendingConfig.from_settings(app_ctx.settings)
+    published, limit = 0, max(1, config.batch_size // 4)  # a small first batch goes at once
+    while True:
+        with session_scope(app_ctx.sessions) as session:
+            batches = due_batches(session, config, utcnow(), alert_id=alert_id, limit=limit)
+            control.finish_if_complete(session, alert_id)
+        count = publish(batches)
+        published += count
+        if count < limit and limit == ENQUEUE_CHUNK:
+            break  # the last chunk (the sweeper takes whatever becomes due later)
+        limit = ENQUEUE_CHUNK  # then in chunks, so memory stays flat as blasts grow
+    return published
 
 
 def drive(app_ctx: AppContext, alert_id: int, wait: bool, console: Console) -> None:
     """Enqueue and, unless told not to wait, watch the blast to its end and print the summary."""
     with broker(app_ctx) as embedded:
-        enqueue(app_ctx, alert_id)
-        if wait or embedded:
-            status = watch(app_ctx.sessions, alert_id, console)
-            console.print(summary_table(status))
-        else:
-            console.print(f"alert {alert_id} queued; follow it with `outreach alert status "
-                          f"{alert_id}`")
+        follow(app_ctx, alert_id, wait or embedded, console)
+
+
+def follow(app_ctx: AppContext, alert_id: int, wait: bool, console: Console) -> None:
+    enqueue(app_ctx, alert_id)
+    if wait:
+        status = watch(app_ctx.sessions, alert_id, console)
+        console.print(summary_table(status))
+    else:
+        console.print(f"alert {alert_id} queued; follow it with `outreach alert status "
+                      f"{alert_id}`")
+
+
+def warm_up_broker() -> None:
+    """Connect to the broker before the blast exists, so the first batch goes out at once."""
+    from workers.app import app
+
+    with app.producer_or_acquire() as producer:
+        producer.connection.ensure_connection(max_retries=3)
 
 
 @alert_group.command("send")
@@ -89,14 +110,18 @@ def send_cmd(lazy: LazyContext, alert_id: int, urgent: bool, at_text: str | None
     if no_wait and not app_ctx.settings.broker_url:
         raise UserError("--no-wait: needs OUTREACH_BROKER_URL (without it the worker runs "
                         "inside this command)")
-    with session_scope(app_ctx.checked_sessions()) as session:
-        summary = create_blast(session, control.get_alert(session, alert_id), urgent=urgent,
-                               at=at)
+    sessions = app_ctx.checked_sessions()
     console = Console()
-    when = f", scheduled for {summary.scheduled_at.isoformat()}" if summary.scheduled_at else ""
-    console.print(f"alert {alert_id}: {summary.queued} messages queued, {summary.suppressed} "
-                  f"suppressed contacts skipped{when}", highlight=False)
-    drive(app_ctx, alert_id, not no_wait, console)
+    with broker(app_ctx) as embedded:
+        warm_up_broker()
+        with session_scope(sessions) as session:
+            summary = create_blast(session, control.get_alert(session, alert_id),
+                                   urgent=urgent, at=at)
+        when = (f", scheduled for {summary.scheduled_at.isoformat()}"
+                if summary.scheduled_at else "")
+        console.print(f"alert {alert_id}: {summary.queued} messages queued, "
+                      f"{summary.suppressed} suppressed contacts skipped{when}", highlight=False)
+        follow(app_ctx, alert_id, embedded or not no_wait, console)
 
 
 @alert_group.command("pause")

@@ -24,7 +24,7 @@ from outreach.sending.states import (
 
 
 def get_alert(session: Session, alert_id: int) -> Alert:
-    alert = session.get(Alert, alert_id)
+    alert = session.get(Alert, alert_id, populate_existing=True)
     if alert is None:
         raise UserError(f"ID {alert_id}: no such alert (see `outreach alert list`)")
     return alert

@@ -93,6 +93,11 @@ class SendingRuntime:
             self._alerts[alert_id] = cached
         return cached
 
+    def warm_up(self) -> None:
+        """Open a database connection now, so that the first batch does not pay for it."""
+        with self.app_ctx.engine.connect():
+            pass
+
     def close(self) -> None:
         if self._sender is not None:
             self._sender.close()

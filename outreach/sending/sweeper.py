@@ -86,23 +86,33 @@ def recover_expired(session: Session, now: datetime) -> tuple[int, int]:
 
 
 def due_batches(session: Session, config: SendingConfig, now: datetime,
-                alert_id: int | None = None) -> list[tuple[str, list[int]]]:
-    """Ids to put on the broker now, in batches per queue; marks them enqueued."""
+                alert_id: int | None = None, limit: int | None = None,
+                ) -> list[tuple[str, list[int]]]:
+    """Ids to put on the broker now, in batches per queue; marks them enqueued (one UPDATE).
+
+    `limit` takes only the lowest ids (the CLI sends a small first batch at once)."""
     stale = now - timedelta(seconds=config.requeue_after_seconds)
     not_on_broker = or_(Message.enqueued_at.is_(None), Message.enqueued_at < stale)
     due = or_(Message.status == "queued",
               and_(Message.status == "deferred", Message.next_attempt_at <= now))
-    query = (select(Message.id, Alert.urgent).join(Alert, Alert.id == Message.alert_id)
-             .where(Alert.state == "sending", due, not_on_broker).order_by(Message.id))
+    alerts = select(Alert.id).where(Alert.state == "sending")
     if alert_id is not None:
-        query = query.where(Message.alert_id == alert_id)
+        alerts = alerts.where(Alert.id == alert_id)
+    where = [Message.alert_id.in_(alerts), due, not_on_broker]
+    if limit is not None:
+        first = select(Message.id).where(*where).order_by(Message.id).limit(limit)
+        where = [Message.id.in_(first.scalar_subquery())]
+    stmt = (update(Message).where(*where)
+            .values(enqueued_at=now).returning(Message.id, Message.alert_id)
+            .execution_options(synchronize_session=False))
+    rows = sorted(session.execute(stmt).all())
+    if not rows:
+        return []
+    urgent = dict(session.execute(select(Alert.id, Alert.urgent)
+                                  .where(Alert.id.in_({a for _, a in rows}))).all())
     by_queue: dict[str, list[int]] = defaultdict(list)
-    for message_id, urgent in session.execute(query):
-        by_queue["urgent" if urgent else "bulk"].append(message_id)
-    all_ids = [i for ids in by_queue.values() for i in ids]
-    for start in range(0, len(all_ids), 5000):
-        session.execute(update(Message).where(Message.id.in_(all_ids[start:start + 5000]))
-                        .values(enqueued_at=now).execution_options(synchronize_session=False))
+    for message_id, alert in rows:
+        by_queue["urgent" if urgent[alert] else "bulk"].append(message_id)
     size = max(1, config.batch_size)
     return [(queue, ids[i:i + size]) for queue, ids in by_queue.items()
             for i in range(0, len(ids), size)]

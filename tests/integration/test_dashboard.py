@@ -235,7 +235,7 @@ def test_resume_and_cancel_buttons(client, reach_example, sessions):
         s.get(Alert, reach_example.alert_id).state = "paused"
         s.commit()
     page = client.get(f"/dashboard/alerts/{reach_example.alert_id}").get_data(as_text=True)
-    assert 'id="resume-button"' in page and 'id="pause-button"' not in page
+    assert 'data-action="resume" >' in page and 'data-action="pause" hidden' in page
     token = csrf_of(page)
     done = client.post(f"/dashboard/alerts/{reach_example.alert_id}/resume",
                        data={"csrf_token": token}, follow_redirects=True)

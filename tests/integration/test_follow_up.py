@@ -41,7 +41,7 @@ def test_follow_up_not_replied_threads_to_original(run_cli, reach_example, sessi
                                str(_write(tmp_path)), "--not-replied", "--json"))
     assert data["follow_up_of"] == reach_example.alert_id
     assert data["target"] == {"of": reach_example.alert_id, "not_replied": True,
-                              "not_reached": False}
+                              "not_reached": False, "by_outlet": False}
     # reached: anna (replied), ben, fay (reached, no human reply; her auto-reply doesn't count)
     assert data["contacts"] == 2
     sent = _blast(sessions, data["id"])
@@ -68,6 +68,21 @@ def test_follow_up_not_reached(run_cli, reach_example, sessions, tmp_path):
     assert sent["carla@watch.example.net"] is not None  # it was sent once, then bounced
     assert sent["dirk@watch.example.net"] is None  # never got a Message-ID
     assert "anna@daily.example.org" not in sent
+
+
+def test_follow_up_by_outlet(run_cli, reach_example, sessions, tmp_path):
+    """--outlets: one reply from a newsroom is enough; one reached contact reaches the outlet."""
+    path = str(_write(tmp_path))
+    data = json_output(run_cli("alert", "follow-up", str(reach_example.alert_id), path,
+                               "--not-replied", "--outlets", "--json"))
+    # Daily Example answered (anna), so ben is skipped; freelance.test (fay) did not
+    assert set(_blast(sessions, data["id"])) == {"fay@freelance.test"}
+    data = json_output(run_cli("alert", "follow-up", str(reach_example.alert_id), path,
+                               "--not-reached", "--outlets", "--json"))
+    # freelance.test was reached through fay, so gil is skipped
+    assert set(_blast(sessions, data["id"])) == {
+        "carla@watch.example.net", "dirk@watch.example.net", "eva@gazette.example.com",
+        "hal@other.example.com", "ida@other.example.com", "jo@other.example.com"}
 
 
 def test_follow_up_listed_and_errors(run_cli, reach_example, tmp_path):

@@ -148,3 +148,20 @@ def test_report_after_a_real_blast(session, settings, smtp_sink, run_cli, monkey
         assert rows[label]["reached"] == (counts.get("sent", 0) > 0)
     assert data["totals"]["bounced"] == 1 and data["totals"]["replied"] == 1
     assert data["totals"]["sent"] == len(messages) - 1
+
+
+def test_report_of_an_alert_never_sent(run_cli, sessions, tmp_path):
+    from outreach.models import Alert
+
+    with sessions() as s:
+        s.add(Alert(title="Draft", state="draft", segment={}))
+        s.commit()
+    data = json_output(run_cli("report", "1", "--json"))
+    assert data["rows"] == [] and data["totals"]["targeted"] == 0
+    assert data["summary"]["groups"] == 0
+    assert "Total" in run_cli("report", "1").stdout
+    follow = tmp_path / "f.md"
+    follow.write_text("---\nlanguage: en\n---\n# Update\n\nText.\n", encoding="utf-8")
+    result = run_cli("alert", "follow-up", "1", str(follow), expect=1)
+    assert "never sent" in result.output
+    assert "--by" in run_cli("report", "1", "--by", "planet", expect=1).output

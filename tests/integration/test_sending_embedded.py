@@ -85,7 +85,7 @@ def test_permanent_failures_are_bounced_and_suppressed(session, settings, smtp_s
 
     status = json.loads(run_cli("alert", "status", str(alert.id), "--json").stdout)
     assert status["counts"]["bounced"] == 1 and status["counts"]["sent"] == 3
-    assert is_suppressed(session, emails[1])
+    assert is_suppressed(settings, emails[1])
     assert contact(session, emails[1]).status == "bounced"
     second = make_alert(session, settings)
     result = run_cli("alert", "send", str(second.id))
@@ -101,8 +101,7 @@ def test_give_up_then_retry_failed(session, settings, smtp_sink, run_cli, monkey
     run_cli("alert", "send", str(alert.id))
     status = json.loads(run_cli("alert", "status", str(alert.id), "--json").stdout)
     assert status["state"] == "done" and status["counts"]["failed"] == 1
-    assert not is_suppressed(session, emails[0])  # a temporary failure never suppresses
-    session.rollback()
+    assert not is_suppressed(settings, emails[0])  # a temporary failure never suppresses
 
     smtp_sink.clear_faults()
     result = run_cli("alert", "retry-failed", str(alert.id))
@@ -158,10 +157,35 @@ def event_kinds(session, message_id: int) -> list[str]:  # type: ignore[no-untyp
                                 .order_by(MessageEvent.id)))
 
 
-def is_suppressed(session, email: str) -> bool:  # type: ignore[no-untyped-def]
+def is_suppressed(settings, email: str) -> bool:  # type: ignore[no-untyped-def]
+    """Checked through a connection of its own, closed at once (SQLite: no lock left behind)."""
+    from outreach.context import AppContext
     from outreach.suppression import is_suppressed as check
 
-    session.expire_all()
-    found = check(session, email)
-    session.rollback()  # on SQLite an open transaction holds the write lock the CLI needs
-    return found
+    ctx = AppContext(settings)
+    try:
+        with ctx.sessions() as own:
+            return check(own, email)
+    finally:
+        ctx.engine.dispose()
+
+
+def test_rate_limit_spreads_the_blast(session, settings, smtp_sink, run_cli, monkeypatch):
+    monkeypatch.setenv("OUTREACH_RATE_LIMIT", "20/s")
+    emails = add_contacts(session, 30)
+    alert = make_alert(session, settings)
+    import time
+
+    started = time.monotonic()
+    run_cli("alert", "send", str(alert.id))
+    assert time.monotonic() - started >= 1.2  # 30 messages at 20/s
+    assert received_once(smtp_sink) == set(emails)
+
+
+def test_at_needs_a_timezone_and_a_past_time_sends_now(session, settings, smtp_sink, run_cli):
+    emails = add_contacts(session, 2)
+    alert = make_alert(session, settings)
+    result = run_cli("alert", "send", str(alert.id), "--at", "2026-11-26T09:00", expect=1)
+    assert "timezone" in result.output
+    run_cli("alert", "send", str(alert.id), "--at", "2020-01-01T09:00+01:00", "--urgent")
+    assert received_once(smtp_sink) == set(emails)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import pytest
@@ -103,9 +104,9 @@ def test_redis_restart_mid_blast_completes(session, settings, smtp_sink, celery_
 
 def test_pause_then_resume_and_unsubscribe_while_paused(session, settings, smtp_sink,
                                                         celery_workers):
-    from outreach.sending import control
     from outreach.cli.sending import enqueue
     from outreach.context import AppContext
+    from outreach.sending import control
 
     emails = add_contacts(session, 2000)
     alert = make_alert(session, settings)
@@ -123,8 +124,6 @@ def test_pause_then_resume_and_unsubscribe_while_paused(session, settings, smtp_
     late = next(e for e in reversed(emails) if e not in sent)
     suppress(session, contact(session, late), "unsubscribed", "link")
     session.commit()
-    import time
-
     time.sleep(2.5)
     assert len(smtp_sink.messages) == settled, "mail was sent while paused"
 

@@ -66,7 +66,8 @@ def alerts_json() -> Any:
 def _live(session: Session, alert: Alert) -> dict[str, Any]:
     counts = status_counts(session, [alert.id]).get(alert.id, dict.fromkeys(MESSAGE_STATUSES, 0))
     return {"alert": alert.id, "state": alert.state, "total": sum(counts.values()),
-            "counts": counts, "replies": reply_counts(session, [alert.id]).get(alert.id, 0)}
+            "counts": counts, "replies": reply_counts(session, [alert.id]).get(alert.id, 0),
+            "actions": _allowed_actions(alert.state)}
 
 
 def alert_page(alert_id: int) -> Any:
@@ -87,7 +88,7 @@ def alert_page(alert_id: int) -> Any:
             reach_filter=reach_filter, reach_filters=REACH_FILTERS, country=country,
             countries=sorted({r.country for r in report.rows if r.country}),
             chart=outcomes_svg(start, width, series), replies=replies(session, alert_id),
-            actions=_allowed_actions(alert.state), **_table_page(rows, int(page)),
+            actions=ACTIONS, **_table_page(rows, int(page)),
         )
     return render_template("dashboard/alert.html", **context)
 

@@ -33,6 +33,10 @@
     Object.keys(data.counts || {}).forEach(function (status) {
       setText(section, '[data-count="' + status + '"]', data.counts[status]);
     });
+    // show only the buttons the new state allows (the server checks again on POST)
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-action]"), function (f) {
+      f.hidden = (data.actions || []).indexOf(f.getAttribute("data-action")) < 0;
+    });
   }
 
   function poll(el) {
