@@ -75,16 +75,27 @@ def drop_database(name: str) -> None:
 
 def run(recipients: int, workers: int, tmp: Path) -> dict[str, object]:
     name, url = make_database()
+    prefix = f"outreach-bench-{uuid.uuid4().hex[:8]}:"
     try:
         with smtp_sink_server() as sink:
             settings = Settings(
                 database_url=url, broker_url=REDIS_URL, smtp_url=sink.url,
                 secret_key="bench-secret-0123456789", from_address="Press <press@example.org>",
-                extra={"OUTREACH_BROKER_PREFIX": f"outreach-bench-{uuid.uuid4().hex[:8]}:",
+                extra={"OUTREACH_BROKER_PREFIX": prefix,
                        "OUTREACH_SEND_BATCH_SIZE": "200"})
             return _blast_and_baseline(settings, sink, recipients, workers, tmp)
     finally:
         drop_database(name)
+        _drop_keys(prefix)
+
+
+def _drop_keys(prefix: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 def _blast_and_baseline(settings: Settings, sink, recipients: int, workers: int,  # type: ignore[no-untyped-def]

@@ -17,8 +17,11 @@ from workers.app import QUEUES, app, use_settings
 @contextmanager
 def embedded_worker(settings: Settings) -> Iterator[SendingRuntime]:
     """Run a solo Celery worker and a sweeper in threads of this process while in the block."""
+    from celery._state import _set_task_join_will_block, task_join_will_block
+
     from workers.tasks import set_runtime, sweep
 
+    join_blocked_before = task_join_will_block()
     use_settings(settings)
     runtime = SendingRuntime(settings, name="embedded")
     set_runtime(runtime)
@@ -44,3 +47,6 @@ def embedded_worker(settings: Settings) -> Iterator[SendingRuntime]:
         thread.join(timeout=10)
         set_runtime(None)
         runtime.close()
+        # The solo pool marks the whole process as "inside a worker"; undo it, as Celery's own
+        # test worker does, so that code running after the block may wait on results again.
+        _set_task_join_will_block(join_blocked_before)
