@@ -45,6 +45,12 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a running process has used so far, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def watch_first(sink, since: int, found: dict[str, float], stop: threading.Event) -> None:  # type: ignore[no-untyped-def]
     while not stop.is_set():
         if sink.delivered() > since:
@@ -111,6 +117,7 @@ def _blast_and_baseline(settings: Settings, sink, recipients: int, workers: int,
         stop = threading.Event()
         watcher = threading.Thread(target=watch_first, args=(sink, sink.delivered(), found, stop))
         watcher.start()
+        cpu_before = sum(cpu_seconds(p.pid) for p in procs)
         spawned = time.time()
         cli = subprocess.Popen([str(Path(sys.executable).with_name("outreach")), "alert", "send",
                                 str(alert_id)], env=worker_env(settings), cwd=tmp,
@@ -121,6 +128,8 @@ def _blast_and_baseline(settings: Settings, sink, recipients: int, workers: int,
         watcher.join()
         if cli.returncode != 0:
             raise RuntimeError(f"outreach alert send failed: {cli.stderr.read().decode()}")
+        cli_exited = time.time()
+        worker_cpu = sum(cpu_seconds(p.pid) for p in procs) - cpu_before
         worker_rss = max(peak_rss_mb(p.pid) for p in procs)
     finally:
         pool.stop_all()
@@ -135,7 +144,10 @@ def _blast_and_baseline(settings: Settings, sink, recipients: int, workers: int,
         "ratio": round(timing["sent"] / seconds / baseline.per_second, 3),
         "first_message_seconds": round(found.get("at", 0) - timing["started"], 3),
         "first_message_seconds_from_cli_spawn": round(found.get("at", 0) - spawned, 3),
-        "cli_wall_seconds": round(time.time() - spawned, 2),
+        "cli_wall_seconds": round(cli_exited - spawned, 2),
+        "cpu_ms_per_message": {"workers": round(1000 * worker_cpu / max(timing["sent"], 1), 3),
+                               "cli": round(1000 * (usage.ru_utime + usage.ru_stime)
+                                            / max(timing["sent"], 1), 3)},
         "workers": workers,
         "peak_rss_mb": {"worker": worker_rss, "cli": round(usage.ru_maxrss / 1024, 1)},
     }

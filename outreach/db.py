@@ -64,6 +64,14 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+LIKE_ESCAPE = "\\"
+
+
+def escape_like(value: str) -> str:
+    """`value` matched literally inside a LIKE pattern (pass `escape=LIKE_ESCAPE`)."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def alembic_config(engine: Engine) -> Any:
     from alembic.config import Config
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, or_, true
 from sqlalchemy.orm import aliased
 
+from outreach.db import LIKE_ESCAPE, escape_like
 from outreach.errors import UserError
 from outreach.models import Contact, ContactLabel, Outlet
 
@@ -80,14 +81,10 @@ def _field_clause(name: str, values: tuple[str, ...]) -> ColumnElement[bool]:
         keys = [v.casefold() for v in values]
         return exists().where(Outlet.id == Contact.outlet_id, Outlet.name_key.in_(keys))
     if name == "domain":
-        return or_(*(Contact.email.like(f"%@{_escape_like(v)}", escape="\\") for v in values))
+        return or_(*(Contact.email.like(f"%@{escape_like(v)}", escape=LIKE_ESCAPE) for v in values))
     column = {"type": Contact.type, "country": Contact.country, "language": Contact.language,
               "status": Contact.status, "email": Contact.email}[name]
     return column.in_(values)
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _label_clause(kind: str, values: tuple[str, ...]) -> ColumnElement[bool]:

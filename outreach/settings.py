@@ -137,10 +137,18 @@ def validate(s: Settings, explicit_secret: bool = True) -> None:
 def _check_url(var: str, value: str | None, schemes: tuple[str, ...]) -> None:
     if value is None:
         return
-    scheme = urlsplit(value).scheme.split("+psycopg")[0].split("+pysqlite")[0]
+    try:  # a bad port or bracket would otherwise raise deep inside a driver, as a traceback
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - parsed for its ValueError only
+    except ValueError as exc:
+        raise ConfigError(f"{var}: {value.split('@')[-1]!r}: {exc}") from None
+    scheme = parts.scheme.split("+psycopg")[0].split("+pysqlite")[0]
     if scheme not in schemes:
         raise ConfigError(f"{var}: {value.split('@')[-1]!r} must start with one of "
                           + ", ".join(f"{x}://" for x in schemes))
+    if scheme == "sqlite" and parts.netloc:
+        raise ConfigError(f"{var}: {value.split('@')[-1]!r}: use sqlite:///relative/path.sqlite or "
+                          "sqlite:////absolute/path.sqlite (three or four slashes)")
 
 
 def _check_address(var: str, value: str) -> None:

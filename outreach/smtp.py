@@ -151,6 +151,8 @@ class SmtpSender:
         options = self._mail_options(conn, sender, rcpt, payload)
         if isinstance(options, SmtpResult):
             return options
+        if conn.has_extn("pipelining"):
+            return self._pipelined(conn, sender, rcpt, options, payload)
         code, text = _command("mail", lambda: conn.mail(sender, options))
         if code == 421 and self._reused:
             raise _Dead("mail", f"{code} {text}")
@@ -162,6 +164,38 @@ class SmtpSender:
         code, text = _command("data", lambda: (conn.putcmd("data"), conn.getreply())[1])
         if code != 354:
             return self._fail(conn, code, text, "data")
+        return self._finish(conn, payload)
+
+    def _pipelined(self, conn: smtplib.SMTP, sender: str, rcpt: str, options: list[str],
+                   payload: bytes) -> SmtpResult:
+        """RFC 2920: MAIL, RCPT and DATA in one write, then their three replies; two round
+        trips per message instead of four (each one a pair of context switches here)."""
+        params = "".join(f" {option}" for option in options)
+        commands = f"MAIL FROM:<{sender}>{params}\r\nRCPT TO:<{rcpt}>\r\nDATA\r\n"
+        wire = commands.encode("utf-8" if "SMTPUTF8" in options else "ascii")
+        _command("mail", lambda: conn.send(wire))
+        code, text = _command("mail", conn.getreply)
+        if code == 421 and self._reused:
+            raise _Dead("mail", f"{code} {text}")
+        if code == 421:
+            return self._fail(conn, code, text, "mail", force_deferred=True)
+        rcpt_code, rcpt_text = _command("rcpt", conn.getreply)
+        if rcpt_code == 421:
+            return self._fail(conn, rcpt_code, rcpt_text, "rcpt")
+        data_code, data_text = _command("data", conn.getreply)
+        if data_code == 354 and (code != 250 or rcpt_code not in (250, 251)):
+            # A server may accept DATA after a refused envelope: end it with no content.
+            _command("data", lambda: (conn.send(b".\r\n"), conn.getreply()))
+        if code != 250:
+            return self._fail(conn, code, text, "mail", force_deferred=True)
+        if rcpt_code not in (250, 251):
+            return self._fail(conn, rcpt_code, rcpt_text, "rcpt")
+        if data_code != 354:
+            return self._fail(conn, data_code, data_text, "data")
+        return self._finish(conn, payload)
+
+    def _finish(self, conn: smtplib.SMTP, payload: bytes) -> SmtpResult:
+        """After 354: the message, then the reply to the final dot."""
         _command("data", lambda: conn.send(payload))
         code, text = _command("data", lambda: self._final_reply(conn), uncertain=True)
         self._reused = True

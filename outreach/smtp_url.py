@@ -7,11 +7,11 @@ without opening anything.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from outreach.errors import ConfigError
+from outreach.urls import is_loopback_host
 
 DEFAULT_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
 OPTIONS = ("timeout", "helo")
@@ -61,7 +61,7 @@ def parse_smtp_url(url: str) -> SmtpUrl:
         raise ConfigError(f"{_VAR}: {_redact(url)!r}: unexpected path {parts.path!r}")
     username = unquote(parts.username) if parts.username else None
     password = unquote(parts.password) if parts.password is not None else None
-    if password and scheme == "smtp" and not _is_loopback(parts.hostname):
+    if password and scheme == "smtp" and not is_loopback_host(parts.hostname):
         raise ConfigError(f"{_VAR}: a password over plain smtp:// would travel unencrypted; "
                           "use smtp+starttls:// or smtps://")
     return SmtpUrl(
@@ -88,15 +88,6 @@ def _options(query: str, url: str) -> dict[str, object]:
                 raise ConfigError(f"{_VAR}: helo={value!r}: a host name without spaces")
             found["helo"] = value
     return found
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _redact(url: str) -> str:

@@ -7,6 +7,8 @@ import sys
 import click
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from outreach.context import AppContext
 from outreach.errors import UserError
@@ -27,11 +29,16 @@ class OutreachGroup(click.Group):
             return super().invoke(ctx)
         except UserError as exc:
             _fail(str(exc))
+        except OperationalError as exc:  # unreachable server, missing directory, bad login
+            _fail(database_error(exc, ctx.obj))
 
     def main(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
         kwargs["standalone_mode"] = False
         try:
             result = super().main(*args, **kwargs)  # type: ignore[arg-type]
+        except click.exceptions.NoArgsIsHelpError as exc:  # `outreach`, `outreach alert`
+            click.echo(exc.format_message())
+            sys.exit(0)
         except click.UsageError as exc:
             where = f"{exc.ctx.command_path}: " if exc.ctx else ""
             _fail(f"{where}{exc.format_message()} (see --help)")
@@ -40,6 +47,21 @@ class OutreachGroup(click.Group):
         except click.Abort:
             _fail("aborted")
         sys.exit(result if isinstance(result, int) else 0)
+
+
+def database_error(exc: OperationalError, lazy: object) -> str:
+    """One line naming the database (password hidden) and the driver's reason."""
+    settings = getattr(getattr(lazy, "_app", None), "settings", None)
+    reason = " ".join(str(exc.orig if exc.orig is not None else exc).split())
+    if settings is None:
+        return f"database: {reason}"
+    url = make_url(settings.database_url)
+    if url.password:
+        reason = reason.replace(url.password, "***")
+    where = url.render_as_string(hide_password=True)
+    if url.get_backend_name() == "sqlite" and url.database and "unable to open" in reason:
+        reason += " (does its directory exist?)"
+    return f"OUTREACH_DATABASE_URL {where}: cannot use the database: {reason}"
 
 
 def _fail(message: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from outreach.cli import LazyContext, pass_app
+from outreach.cli.output import echo_json
 from outreach.contacts import export, lifecycle, views
 from outreach.contacts.importer import import_csv
 from outreach.contacts.report import ImportReport
@@ -25,10 +25,6 @@ where_option = click.option("--where", "where", multiple=True, metavar="FIELD=V1
 tag_option = click.option("--tag", "tags", multiple=True, metavar="TAG",
                           help="Require this tag (repeatable).")
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-
-
-def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 @click.group("contacts")
@@ -50,7 +46,7 @@ def import_command(lazy: LazyContext, file: Path, dry_run: bool, update: bool,
     report = import_csv(lazy.app.checked_sessions(), file, update=update, dry_run=dry_run,
                         tags=tags, check_deliverability=check_deliverability)
     if as_json:
-        _echo_json(report.to_json())
+        echo_json(report.to_json())
     else:
         _print_report(report)
 
@@ -88,7 +84,7 @@ def list_command(lazy: LazyContext, where: tuple[str, ...], tags: tuple[str, ...
         contacts, total = views.list_contacts(session, segment, limit)
         rows = [views.contact_json(c) for c in contacts]
     if as_json:
-        _echo_json(rows)
+        echo_json(rows)
         return
     table = Table(title=f"{segment.describe()}: {total} contacts")
     table.add_column("email", no_wrap=True)
@@ -112,7 +108,7 @@ def show_command(lazy: LazyContext, email: str, as_json: bool) -> None:
     with session_scope(lazy.app.checked_sessions()) as session:
         data = views.contact_history(session, lifecycle.find_contact(session, email))
     if as_json:
-        _echo_json(data)
+        echo_json(data)
         return
     console = Console()
     c = data["contact"]
@@ -209,7 +205,7 @@ def outlets_list_command(lazy: LazyContext, as_json: bool) -> None:
     with session_scope(lazy.app.checked_sessions()) as session:
         rows = views.list_outlets(session)
     if as_json:
-        _echo_json(rows)
+        echo_json(rows)
         return
     table = Table("name", "kind", "country", "contacts", title=f"{len(rows)} outlets")
     for r in rows:

@@ -7,13 +7,11 @@ from typing import Any
 
 import click
 from rich import box
-from rich.console import Console
 from rich.table import Table
 
 from outreach.cli import pass_app
+from outreach.cli.output import echo_json, table_console
 from outreach.errors import UserError
-
-console = Console()
 
 
 @click.command("poll")
@@ -53,7 +51,7 @@ def replies_command(lazy: Any, alert_id: int | None, include_auto: bool, as_json
             raise UserError(f"ALERT_ID {alert_id}: no such alert")
         rows = replies(session, alert_id, include_auto=include_auto)
     if as_json:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        echo_json(rows)
         return
     if not rows:
         click.echo("no replies yet")
@@ -67,7 +65,7 @@ def replies_command(lazy: Any, alert_id: int | None, include_auto: bool, as_json
                       contact.get("name") or contact.get("email") or row["sender"] or "",
                       (row["outlet"] or {}).get("name", ""),
                       str((row["alert"] or {}).get("id", "")), _one_line(row["text"], 200))
-    _console().print(table)
+    table_console().print(table)
 
 
 @click.group("inbound")
@@ -85,7 +83,7 @@ def unmatched_command(lazy: Any, as_json: bool) -> None:
     with lazy.app.checked_sessions()() as session:
         rows = unmatched(session)
     if as_json:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        echo_json(rows)
         return
     if not rows:
         click.echo("no unmatched inbound mail")
@@ -96,16 +94,12 @@ def unmatched_command(lazy: Any, as_json: bool) -> None:
     for row in rows:
         table.add_row((row["received_at"] or "")[:16], row["kind"], row["sender"] or "",
                       _one_line(row["subject"] or "", 80), _one_line(row["note"] or "", 120))
-    _console().print(table)
+    table_console().print(table)
 
 
 def _one_line(text: str, width: int) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[:width - 1] + "…"
-
-
-def _console() -> Console:
-    return console if console.is_terminal else Console(width=200)
 
 
 def register(main: click.Group) -> None:

@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 from rich import box
-from rich.console import Console
 from rich.table import Table
 
 from outreach.cli import pass_app
 from outreach.cli.alerts import alert_group
+from outreach.cli.output import echo_json, table_console
 from outreach.contacts.export import neutralise as neutralise_text
 from outreach.db import session_scope
 from outreach.errors import UserError
 from outreach.report_model import DIMENSIONS, STATUSES, ReachRow, summary
 from outreach.reports import ReachReport, alert_overview, reach_report
-
-console = Console()
-WIDE = 200  # piped output (files, CI logs) is not squeezed to 80 columns
 
 
 def neutralise(value: object) -> object:
@@ -70,10 +66,6 @@ def write_csv(report: ReachReport, path: Path) -> None:
         raise UserError(f"--csv {path}: cannot write ({exc.strerror})") from exc
 
 
-def _out() -> Console:
-    return console if console.is_terminal else Console(width=WIDE)
-
-
 SHORT = {"reached_contacts": "reached#", "engaged_contacts": "engaged#", "targeted": "target",
          "auto_replied": "auto", "unsubscribed": "unsub", "complained": "compl",
          "suppressed": "suppr", "cancelled": "cancel", "deferred": "defer", "country": "ctry"}
@@ -98,7 +90,7 @@ def print_table(report: ReachReport) -> None:
             table.add_section()
         table.add_row(*(str("" if cells[i] is None else cells[i]) for i in keep),
                       style="bold" if n == len(body) - 1 else None)
-    _out().print(table)
+    table_console().print(table)
 
 
 @click.command("report")
@@ -116,7 +108,7 @@ def report_command(ctx: Any, alert_id: int, by: str, as_json: bool, csv_path: Pa
         if csv_path:
             write_csv(report, csv_path)
         if as_json:
-            click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+            echo_json(report.to_json())
         else:
             print_table(report)
 
@@ -129,7 +121,7 @@ def alert_list(ctx: Any, as_json: bool) -> None:
     with session_scope(ctx.app.checked_sessions()) as session:
         rows = alert_overview(session)
     if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        echo_json(rows)
         return
     table = Table(title="Alerts", highlight=False)
     for col in ("id", "title", "state", "sent/total", "replies", "created"):
@@ -139,7 +131,7 @@ def alert_list(ctx: Any, as_json: bool) -> None:
                                 if row["follow_up_of"] else "")
         table.add_row(str(row["id"]), title, row["state"], f"{row['sent']}/{row['total']}",
                       str(row["replies"]), row["created_at"][:16])
-    _out().print(table)
+    table_console().print(table)
 
 
 @alert_group.command("follow-up")
@@ -166,7 +158,7 @@ def alert_follow_up(ctx: Any, alert_id: int, source: Path, not_replied: bool, no
         data = {"id": alert.id, "follow_up_of": alert_id, "title": alert.title,
                 "state": alert.state, "target": alert.segment["follow_up"], "contacts": targets}
     if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        echo_json(data)
         return
     click.echo(f"created follow-up alert {data['id']} of alert {alert_id} for {targets} "
                f"contact(s); send it with `outreach alert send {data['id']}`")

@@ -12,7 +12,6 @@ Polling needs no IDLE: each poll searches for unmarked messages and fetches them
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import ssl
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 from imapclient import IMAPClient
 
 from outreach.errors import ConfigError, UserError
+from outreach.urls import is_loopback_host
 
 DEFAULT_KEYWORD = "$OutreachDone"
 DEFAULT_CHUNK = 25
@@ -53,7 +53,7 @@ def parse_imap_url(url: str, extra: Mapping[str, str] | None = None) -> ImapConf
     if not parts.hostname or not parts.username:
         raise ConfigError("OUTREACH_IMAP_URL: needs user:password@host, e.g. "
                           "imaps://press:secret@mail.example.org/INBOX")
-    if parts.scheme == "imap" and not _is_loopback(parts.hostname):
+    if parts.scheme == "imap" and not is_loopback_host(parts.hostname):
         raise ConfigError("OUTREACH_IMAP_URL: plain imap:// is only allowed to a loopback host; "
                           "use imaps:// or imap+starttls://")
     keyword, move_to = _processed_mode(extra.get("OUTREACH_IMAP_PROCESSED", ""))
@@ -86,15 +86,6 @@ def _positive_int(extra: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise ConfigError(f"{name}: must be a positive whole number, not {raw!r}")
     return int(raw)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class Mailbox:

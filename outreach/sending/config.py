@@ -53,8 +53,8 @@ class SendingConfig:
             requeue_after_seconds=_float(extra, "OUTREACH_REQUEUE_AFTER_SECONDS",
                                          cls.requeue_after_seconds),
             rate_limits=parse_rate_limits(extra.get("OUTREACH_RATE_LIMIT")),
-            slow_down_seconds=_float(extra, "OUTREACH_SLOW_DOWN_SECONDS", 5.0),
-            smtp_connections=_int(extra, "OUTREACH_SMTP_CONNECTIONS", 1),
+            slow_down_seconds=_float(extra, "OUTREACH_SLOW_DOWN_SECONDS", cls.slow_down_seconds),
+            smtp_connections=_int(extra, "OUTREACH_SMTP_CONNECTIONS", cls.smtp_connections),
             broker_prefix=extra.get("OUTREACH_BROKER_PREFIX", "").strip(),
         )
 

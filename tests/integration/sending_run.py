@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from outreach.context import AppContext
 from outreach.db import session_scope
@@ -39,13 +42,20 @@ def start_blast(settings: Settings, alert_id: int, **kwargs: Any) -> BlastSummar
     return summary
 
 
-def status(settings: Settings, alert_id: int) -> dict[str, Any]:
+@contextmanager
+def own_session(settings: Settings) -> Iterator[Session]:
+    """A session on a connection of its own, closed at once (SQLite: no lock left behind)."""
     ctx = AppContext(settings)
     try:
         with ctx.sessions() as session:
-            return alert_status(session, alert_id)
+            yield session
     finally:
         ctx.engine.dispose()
+
+
+def status(settings: Settings, alert_id: int) -> dict[str, Any]:
+    with own_session(settings) as session:
+        return alert_status(session, alert_id)
 
 
 def wait_until(check: Callable[[], bool], timeout: float, what: str,

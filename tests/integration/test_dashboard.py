@@ -157,6 +157,20 @@ def test_open_redirect_refused(app):
         token = csrf_of(client.get("/dashboard/login").get_data(as_text=True))
 
 
+@pytest.mark.parametrize("target", [
+    "/dashboard/\r\nSet-Cookie: x=1",  # was a 500 (werkzeug refuses the header)
+    "/dashboard/..//evil.example.com",  # was echoed: leaves /dashboard once resolved
+    "/dashboard/\t/x", "https:evil.example.com", "/%2F%2Fevil.example.com",
+])
+def test_login_next_stays_inside_the_dashboard(app, target):
+    client = app.test_client()
+    token = csrf_of(client.get("/dashboard/login").get_data(as_text=True))
+    response = client.post("/dashboard/login", data={
+        "password": PASSWORD, "csrf_token": token, "next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/dashboard/alerts", target
+
+
 def test_pages_render(client, reach_example):
     alerts = client.get("/dashboard/alerts").get_data(as_text=True)
     assert "Journalist detained" in alerts and 'data-poll="/dashboard/alerts.json"' in alerts

@@ -10,6 +10,7 @@ import pytest
 
 from outreach.suppression import suppress
 from tests.integration.sending_data import add_contacts, contact, make_alert, message_rows
+from tests.integration.sending_run import own_session
 
 FAST = {"OUTREACH_RETRY_SCHEDULE": "0.2,0.4", "OUTREACH_SWEEP_SECONDS": "0.2",
         "OUTREACH_SEND_BATCH_SIZE": "25"}
@@ -158,16 +159,11 @@ def event_kinds(session, message_id: int) -> list[str]:  # type: ignore[no-untyp
 
 
 def is_suppressed(settings, email: str) -> bool:  # type: ignore[no-untyped-def]
-    """Checked through a connection of its own, closed at once (SQLite: no lock left behind)."""
-    from outreach.context import AppContext
+    """Checked through a connection of its own (see `own_session`)."""
     from outreach.suppression import is_suppressed as check
 
-    ctx = AppContext(settings)
-    try:
-        with ctx.sessions() as own:
-            return check(own, email)
-    finally:
-        ctx.engine.dispose()
+    with own_session(settings) as own:
+        return check(own, email)
 
 
 def test_rate_limit_spreads_the_blast(session, settings, smtp_sink, run_cli, monkeypatch):

@@ -113,3 +113,19 @@ def test_nothing_is_recorded_when_the_alert_does_not_track(client, settings, ses
     response = client.get(_path(click_url(settings, mid, 0)), headers={"User-Agent": BROWSER})
     assert response.status_code == 302 and response.headers["Location"] == LINKS[0]
     assert _events(sessions) == []
+
+
+@pytest.mark.parametrize("stored", ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,x",
+                                    "//evil.example.com/", "https://ok.example.org/\r\nX: y"])
+def test_click_never_redirects_to_a_non_web_link(client, settings, sessions, stored) -> None:
+    """Even if a stored link were not a web URL (compile filters them), no redirect to it."""
+    from outreach.models import AlertVariant
+
+    with sessions() as session:
+        mid = make_sent_alert(session, settings, ["anna@example.net"], track=True).messages[
+            "anna@example.net"]
+        for variant in session.scalars(select(AlertVariant)):
+            variant.links = [stored]
+        session.commit()
+    response = client.get(_path(click_url(settings, mid, 0)), headers={"User-Agent": BROWSER})
+    assert response.status_code == 404 and "Location" not in response.headers

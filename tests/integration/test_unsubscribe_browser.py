@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from outreach.links import unsubscribe_url
-from tests.fixtures.web import start_server, stop_server
+from tests.fixtures.web import post_one_click, start_server, stop_server
 from tests.integration.unsubscribe_data import contact_state, events, seed
 
 pytestmark = pytest.mark.integration
@@ -93,18 +92,9 @@ def test_focus_is_visible_and_no_inline_script(live_server, page, session, setti
     assert outline not in ("none", "")
 
 
-def one_click(link: str) -> int:
-    request = urllib.request.Request(
-        link, data=b"List-Unsubscribe=One-Click", method="POST",
-        headers={"Content-Type": "application/x-www-form-urlencoded"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        assert response.headers.get("Set-Cookie") is None
-        return response.status
-
-
 def test_one_click_post_over_plain_http(live_server, session, settings):
     alert_id, contact_id, message_id = seed(session)
-    assert 200 <= one_click(live_server.rebase(unsubscribe_url(settings, message_id))) < 300
+    assert 200 <= post_one_click(live_server.rebase(unsubscribe_url(settings, message_id))) < 300
     assert contact_state(session, contact_id) == (True, "unsubscribed")
     [event] = events(session, contact_id)
     assert (event.channel, event.alert_id) == ("one-click", alert_id)
@@ -117,7 +107,7 @@ def test_concurrent_one_click_retries_are_harmless(session, settings, tmp_path):
     try:
         link = server.rebase(unsubscribe_url(settings, message_id))
         with ThreadPoolExecutor(8) as pool:
-            statuses = list(pool.map(one_click, [link] * 16))
+            statuses = list(pool.map(post_one_click, [link] * 16))
     finally:
         stop_server(server)
     assert all(200 <= s < 300 for s in statuses), statuses

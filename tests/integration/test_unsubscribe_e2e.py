@@ -22,6 +22,7 @@ from outreach.sending.control import pause, resume
 from outreach.sending.deliver import deliver_batch
 from outreach.sending.runtime import SendingRuntime
 from outreach.smtp import SmtpSender
+from tests.fixtures.web import post_one_click
 from tests.integration.unsubscribe_data import contact_state, events, make_contact
 
 pytestmark = pytest.mark.integration
@@ -75,15 +76,6 @@ def one_click_url(raw: bytes) -> str:
 
 def received_by(sink, address: str) -> list[bytes]:
     return [m.data for m in sink.messages if address in m.rcpt_tos]
-
-
-def post_one_click(url: str) -> int:
-    request = urllib.request.Request(
-        url, data=b"List-Unsubscribe=One-Click", method="POST",
-        headers={"Content-Type": "application/x-www-form-urlencoded"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.headers.get("Set-Cookie") is None
-        return response.status
 
 
 def status_of(session: Session, message_id: int) -> str:

@@ -39,3 +39,18 @@ def test_url_errors_do_not_echo_passwords():
     with pytest.raises(ConfigError) as info:
         load_settings({"OUTREACH_SMTP_URL": "http://user:hunter2@mail.example.org"})
     assert "hunter2" not in str(info.value)
+
+
+@pytest.mark.parametrize(("var", "value"), [
+    ("OUTREACH_DATABASE_URL", "postgresql://u:hunter2@[::1/db"),
+    ("OUTREACH_DATABASE_URL", "postgresql://u:hunter2@db.example.org:notaport/db"),
+    ("OUTREACH_DATABASE_URL", "sqlite://relative.sqlite"),
+    ("OUTREACH_BROKER_URL", "redis://u:hunter2@127.0.0.1:x/1"),
+    ("OUTREACH_IMAP_URL", "imaps://u:hunter2@127.0.0.1:x/INBOX"),
+    ("OUTREACH_BASE_URL", "http://[::1"),
+])
+def test_malformed_urls_are_config_errors_without_password(var, value):
+    """Before: a ValueError / sqlalchemy ArgumentError traceback from deep inside a driver."""
+    with pytest.raises(ConfigError, match=var) as info:
+        load_settings({var: value})
+    assert "hunter2" not in str(info.value)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import posixpath
 import secrets
 import time
 from datetime import timedelta
@@ -115,7 +116,10 @@ def safe_next(target: str | None) -> str:
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path.startswith("/dashboard/") \
-            or "\\" in target or target.startswith("//"):
+            or "\\" in target or target.startswith("//") \
+            or any(ord(c) < 0x21 or ord(c) == 0x7F for c in target):  # CR/LF, tab, space
+        return default
+    if not (posixpath.normpath(parts.path) + "/").startswith("/dashboard/"):  # /dashboard/../x
         return default
     return target
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Integer, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from outreach.db import LIKE_ESCAPE, escape_like
 from outreach.models import (
     Alert,
     Contact,
@@ -104,10 +105,6 @@ class ContactPage:
     next_after: int | None
 
 
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def contacts_page(session: Session, *, q: str = "", suppressed: str = "", outlet_id: int | None
                   = None, after: int = 0, size: int = PAGE_SIZE) -> ContactPage:
     """Keyset-paginated contacts (by id) with outlet and suppression; an email prefix search
@@ -116,7 +113,7 @@ def contacts_page(session: Session, *, q: str = "", suppressed: str = "", outlet
     q = q.strip().lower()
     if q:
         prefix = or_(Contact.email.between(q, q + "\uffff"),
-                     func.lower(Contact.name).like(f"%{_escape_like(q)}%", escape="\\"))
+                     func.lower(Contact.name).like(f"%{escape_like(q)}%", escape=LIKE_ESCAPE))
         where.append(prefix)
     if outlet_id is not None:
         where.append(Contact.outlet_id == outlet_id)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from outreach.alerts.compile import compile_variant
 from outreach.alerts.source import parse_source, read_source
@@ -35,6 +37,11 @@ def _variant(c: Any) -> AlertVariant:
                         html_template=c.html_template, text_template=c.text_template,
                         links=c.links, from_address=c.from_address, reply_to=c.reply_to,
                         source_markdown=c.source_markdown, front_matter=c.front_matter)
+
+
+def parse(data: bytes) -> EmailMessage:
+    """Raw message bytes -> EmailMessage with the modern policy (decoded headers)."""
+    return cast(EmailMessage, message_from_bytes(data, policy=policy.default))
 
 
 def alert(*, track_opens: bool = False, track_clicks: bool = False) -> Alert:

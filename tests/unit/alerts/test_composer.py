@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import re
-from email import message_from_bytes, policy
-from email.message import EmailMessage
-from typing import cast
 
 import pytest
 
@@ -16,6 +13,7 @@ from tests.unit.alerts.helpers import (
     SIMPLE,
     alert,
     contact,
+    parse,
     settings,
     variant_from_file,
     variant_from_text,
@@ -23,10 +21,6 @@ from tests.unit.alerts.helpers import (
 
 CFG = settings(from_address="Example Rights Foundation <press@example.org>",
                mailbox="inbox@example.org")
-
-
-def parse(data: bytes) -> EmailMessage:
-    return cast(EmailMessage, message_from_bytes(data, policy=policy.default))
 
 
 def test_headers_and_tokens() -> None:

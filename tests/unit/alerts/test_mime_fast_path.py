@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import binascii
 import re
-from email import message_from_bytes, policy
+from email import policy
 from email.message import EmailMessage
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
@@ -19,6 +19,7 @@ from tests.unit.alerts.helpers import (
     SIMPLE,
     alert,
     contact,
+    parse,
     settings,
     variant_from_file,
     variant_from_text,
@@ -58,10 +59,6 @@ def _variant(name: str) -> AlertVariant:
     if name == "long":
         return variant_from_text(LONG_SUBJECT, cfg=CFG)
     return variant_from_file(name, cfg=CFG)
-
-
-def parse(data: bytes) -> EmailMessage:
-    return cast(EmailMessage, message_from_bytes(data, policy=policy.default))
 
 
 def _headers(msg: EmailMessage, skip: set[str]) -> list[tuple[str, str]]:
