@@ -43,7 +43,7 @@ CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
     "long-cyrillic-name": ("simple", {"name": "Александра Константиновна Преображенская"}, {}),
     "cyrillic-name-in-english": ("alert.md", {"first_name": "Иван", "last_name": "Петров"}, {}),
     "no-name": ("simple", {"first_name": None, "last_name": None}, {}),
-    "idn-domain": ("simple", {"email": "anna@bücher.example"}, {}),
+    "idn-domain": ("simple", {"email": "anna@bücher.example.org"}, {}),
     "smtputf8": ("simple", {"email": "анна@example.net"}, {}),
     "smtputf8-long-name": ("simple", {"email": "анна@example.net",
                                       "name": "Александра Константиновна Преображенская"}, {}),
