@@ -6,6 +6,7 @@ Nothing else in the project reads the environment.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.utils import parseaddr
@@ -20,18 +21,18 @@ ENVIRONMENTS = ("development", "production")
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str = "sqlite:///outreach.sqlite"
-    broker_url: str | None = None
-    smtp_url: str | None = None
+    database_url: str = field(default="sqlite:///outreach.sqlite", repr=False)
+    broker_url: str | None = field(default=None, repr=False)
+    smtp_url: str | None = field(default=None, repr=False)
     base_url: str = "http://127.0.0.1:8000"
-    secret_key: str = DEV_SECRET
+    secret_key: str = field(default=DEV_SECRET, repr=False)
     from_address: str = "Press Office <press@example.org>"
-    imap_url: str | None = None
+    imap_url: str | None = field(default=None, repr=False)
     env: str = "development"
     org_name: str = "Example Human Rights Foundation"
     postal_address: str = "1 Example Street, 1000 Example City"
     mailbox: str | None = None
-    dashboard_password: str | None = None
+    dashboard_password: str | None = field(default=None, repr=False)
     dev_override_recipient: str | None = None
     dkim_selector: str | None = None
     dkim_domain: str | None = None
@@ -132,6 +133,10 @@ def validate(s: Settings, explicit_secret: bool = True) -> None:
         _check_address("OUTREACH_MAILBOX", s.mailbox)
     if s.dkim_key_file and not (s.dkim_selector and s.dkim_domain):
         raise ConfigError("OUTREACH_DKIM_KEY_FILE: also set OUTREACH_DKIM_SELECTOR and _DOMAIN")
+    for var, value in (("OUTREACH_DKIM_SELECTOR", s.dkim_selector),
+                       ("OUTREACH_DKIM_DOMAIN", s.dkim_domain)):
+        if value and not re.fullmatch(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*", value):
+            raise ConfigError(f"{var}: {value!r} is not a DNS name (it goes into a header)")
 
 
 def _check_url(var: str, value: str | None, schemes: tuple[str, ...]) -> None:

@@ -4,6 +4,9 @@ Every reply and every network failure becomes an `SmtpResult`; `SmtpSender.send`
 for SMTP or network errors. One connection is opened lazily and reused for many messages;
 when a reused connection turns out to be dead before the server accepted MAIL FROM, the
 sender reconnects and retries once, transparently (nothing can have been delivered yet).
+With a server that offers PIPELINING (RFC 2920: Postfix, Exim, most relays) MAIL, RCPT and DATA
+go out in one write: two round trips per message instead of four, which on a busy machine is
+about half the time a message takes (each round trip costs a pair of context switches).
 
 Classification (one place, like Mailman's `mta/deliver.py`):
 - 2xx: sent. 4xx: deferred (retry later). 5xx at RCPT or after DATA: bounced (permanent).

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,11 +88,45 @@ class _Placeholders:
             TEXT_ENV.parse(self.restore(paragraph))
         except TemplateSyntaxError:
             return None
-        return (self.add(f"{{% filter wordwrap({WIDTH}, false, none, false) %}}") + paragraph
-                + self.add("{% endfilter %}"))
+        first = paragraph.index(f"ORPH{self.nonce}")
+        settled, unsettled = prewrap(paragraph[:first])
+        return (settled + self.add(f"{{% filter wordwrap({WIDTH}, false, none, false) %}}")
+                + unsettled + paragraph[first:] + self.add("{% endfilter %}"))
 
     def is_statement(self, key: str) -> bool:
         return not self.snippets[key].startswith("{{")
+
+
+def prewrap(prefix: str) -> tuple[str, str]:
+    """Split the constant start of a paragraph wrapped per recipient into (settled, unsettled).
+
+    `settled` is what Jinja's `wordwrap(WIDTH, false, none, false)` makes of the complete lines
+    of `prefix`, whatever text follows it, wrapped here once per alert; `unsettled` (its last
+    wrapped line onwards) is still wrapped per recipient together with the fields that follow.
+    `settled + wordwrap(unsettled + rest) == wordwrap(prefix + rest)` for any `rest`.
+    """
+    lines = prefix.splitlines(keepends=True)
+    if not lines:
+        return "", prefix
+    settled = "".join("\n".join(_wrap(line.splitlines()[0])) + "\n" for line in lines[:-1])
+    last = lines[-1]
+    if last.splitlines() != [last]:  # ends in a line break that may pair with what follows
+        return settled, last
+    wrapped = _wrap(last)
+    end = len(last.rstrip(_WRAP_SPACE))
+    start = end - len(wrapped[-1]) if wrapped else 0
+    if len(wrapped) < 2 or last[start:end] != wrapped[-1]:
+        return settled, last
+    return settled + "\n".join(wrapped[:-1]) + "\n", last[start:]
+
+
+_WRAP_SPACE = "\t\n\x0b\x0c\r "  # what textwrap splits words on
+
+
+def _wrap(line: str) -> list[str]:
+    """textwrap as Jinja's `wordwrap(WIDTH, false, none, false)` calls it on one line."""
+    return textwrap.wrap(line, width=WIDTH, expand_tabs=False, replace_whitespace=False,
+                         break_long_words=False, break_on_hyphens=False)
 
 
 def markdown() -> MarkdownIt:

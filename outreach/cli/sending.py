@@ -22,6 +22,7 @@ from outreach.sending.config import SendingConfig
 from outreach.sending.progress import summary_table, watch
 from outreach.sending.status import alert_status
 from outreach.sending.sweeper import due_batches
+from outreach.settings import Settings
 
 ENQUEUE_CHUNK = 5000
 
@@ -44,6 +45,7 @@ def broker(app_ctx: AppContext) -> Iterator[bool]:
     from workers.app import use_settings
 
     settings = app_ctx.settings
+    require_smtp_if_embedded(settings)
     use_settings(settings)
     if settings.broker_url:
         yield False
@@ -52,6 +54,14 @@ def broker(app_ctx: AppContext) -> Iterator[bool]:
 
     with embedded_worker(settings):
         yield True
+
+
+def require_smtp_if_embedded(settings: Settings) -> None:
+    """Without a broker this command is the worker: no SMTP server means it would wait forever
+    on messages nobody can send. Say so before anything is queued or changed."""
+    if not settings.broker_url and not settings.smtp_url:
+        raise UserError("OUTREACH_SMTP_URL: not set; without OUTREACH_BROKER_URL this command "
+                        "sends the mail itself and needs an SMTP server")
 
 
 def enqueue(app_ctx: AppContext, alert_id: int) -> int:
@@ -140,6 +150,7 @@ def pause_cmd(lazy: LazyContext, alert_id: int) -> None:
 @pass_app
 def resume_cmd(lazy: LazyContext, alert_id: int, no_wait: bool) -> None:
     """Continue a paused alert."""
+    require_smtp_if_embedded(lazy.app.settings)
     with session_scope(lazy.app.checked_sessions()) as session:
         control.resume(session, alert_id)
     console = Console()
@@ -163,6 +174,7 @@ def cancel_cmd(lazy: LazyContext, alert_id: int) -> None:
 @pass_app
 def retry_failed_cmd(lazy: LazyContext, alert_id: int, no_wait: bool) -> None:
     """Put the alert's failed messages back in the queue."""
+    require_smtp_if_embedded(lazy.app.settings)
     with session_scope(lazy.app.checked_sessions()) as session:
         count = control.retry_failed(session, alert_id)
     console = Console()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import ssl
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from urllib.parse import unquote, urlsplit
 
@@ -35,7 +35,7 @@ class ImapConfig:
     host: str
     port: int
     username: str
-    password: str
+    password: str = field(repr=False)  # never in a log line or traceback
     folder: str = "INBOX"
     ca_file: str | None = None
     keyword: str | None = DEFAULT_KEYWORD

@@ -23,13 +23,14 @@ WAITING_STATES = ("sending", "scheduled")
 
 
 def watch(sessions: sessionmaker[Session], alert_id: int, console: Console,
-          poll_seconds: float = 0.25, timeout: float | None = None) -> dict[str, Any]:
+          poll_seconds: float = 0.5, timeout: float | None = None) -> dict[str, Any]:
     """Show progress until the alert is no longer sending; returns the last status."""
     status = _status(sessions, alert_id)
     started = time.monotonic()
     columns = (SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
                MofNCompleteColumn(), TextColumn("{task.fields[detail]}"), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
+    with Progress(*columns, console=console, transient=False,
+                  refresh_per_second=4) as progress:
         task = progress.add_task(f"alert {alert_id}", total=max(status["total"], 1), detail="")
         while status["state"] in WAITING_STATES:
             if timeout is not None and time.monotonic() - started > timeout:

@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import psycopg
 from sqlalchemy import Connection, Engine, insert, update
 from sqlalchemy.orm import Session
 
@@ -103,6 +104,14 @@ def _record_pg(conn: Connection, message_id: int, token: str, outcome: Outcome,
         "sent_at": now if outcome.status == "sent" else None, "header": header,
         "kind": outcome.event.removeprefix("smtp_"), "detail": outcome.text[:500],
     }
+    raw = conn.connection.driver_connection
+    if raw is not None and raw.autocommit:
+        try:  # psycopg directly: SQLAlchemy's execution layer costs about as much as PostgreSQL
+            with raw.cursor() as cursor:
+                cursor.execute(_PG_RECORD, params, prepare=True)
+                return bool(cursor.rowcount)
+        except psycopg.Error:
+            pass  # again through SQLAlchemy: it invalidates a broken connection, raises DBAPIError
     return bool(conn.exec_driver_sql(_PG_RECORD, params).rowcount)
 
 

@@ -16,7 +16,11 @@ from outreach.sending.states import FINAL_STATUSES, MESSAGE_STATUSES
 def alert_status(session: Session, alert_id: int) -> dict[str, Any]:
     """`{"alert", "title", "state", "urgent", "total", "counts": {every status}, "uncertain",
     "open", "scheduled_at", "started_at", "finished_at"}` (two indexed queries)."""
-    alert = session.get(Alert, alert_id, populate_existing=True)
+    # Columns only: the progress bar polls this, and loading the Alert entity would also
+    # load its variants (compiled templates) every time.
+    alert = session.execute(select(Alert.id, Alert.title, Alert.state, Alert.urgent,
+                                   Alert.scheduled_at, Alert.started_at, Alert.finished_at)
+                            .where(Alert.id == alert_id)).first()
     if alert is None:
         raise UserError(f"ID {alert_id}: no such alert (see `outreach alert list`)")
     counts = dict.fromkeys(MESSAGE_STATUSES, 0)

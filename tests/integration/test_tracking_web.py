@@ -115,8 +115,10 @@ def test_nothing_is_recorded_when_the_alert_does_not_track(client, settings, ses
     assert _events(sessions) == []
 
 
-@pytest.mark.parametrize("stored", ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,x",
-                                    "//evil.example.com/", "https://ok.example.org/\r\nX: y"])
+@pytest.mark.parametrize("stored", [
+    "javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,x", "//evil.example.com/",
+    "https://ok.example.org/\r\nX: y",
+])
 def test_click_never_redirects_to_a_non_web_link(client, settings, sessions, stored) -> None:
     """Even if a stored link were not a web URL (compile filters them), no redirect to it."""
     from outreach.models import AlertVariant

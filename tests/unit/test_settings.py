@@ -54,3 +54,31 @@ def test_malformed_urls_are_config_errors_without_password(var, value):
     with pytest.raises(ConfigError, match=var) as info:
         load_settings({var: value})
     assert "hunter2" not in str(info.value)
+
+
+@pytest.mark.parametrize(("var", "value"), [
+    ("OUTREACH_DKIM_SELECTOR", "s1\r\nBcc: x@example.org"),
+    ("OUTREACH_DKIM_SELECTOR", "sél"),
+    ("OUTREACH_DKIM_DOMAIN", "example.org; x=y"),
+])
+def test_dkim_names_must_be_dns_names(var, value):
+    """They go into the DKIM-Signature header; before, a traceback at send time."""
+    with pytest.raises(ConfigError, match=var):
+        load_settings({var: value})
+
+
+def test_dkim_names_accepted():
+    s = load_settings({"OUTREACH_DKIM_SELECTOR": "s2026-11", "OUTREACH_DKIM_DOMAIN": "example.org"})
+    assert (s.dkim_selector, s.dkim_domain) == ("s2026-11", "example.org")
+
+
+def test_repr_hides_secrets_and_urls_with_passwords():
+    s = load_settings({
+        "OUTREACH_SECRET_KEY": "s3cret-s3cret-s3cret",
+        "OUTREACH_SMTP_URL": "smtp://user:smtp-pw@127.0.0.1:2525",
+        "OUTREACH_DATABASE_URL": "postgresql://app:db-pw@127.0.0.1/outreach",
+        "OUTREACH_DASHBOARD_PASSWORD": "dash-pw",
+    })
+    text = repr(s)
+    for secret in ("s3cret", "smtp-pw", "db-pw", "dash-pw"):
+        assert secret not in text

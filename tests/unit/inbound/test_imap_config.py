@@ -40,3 +40,8 @@ def test_mistakes_are_one_line_config_errors(url: str, extra: dict, message: str
 def test_plain_imap_is_fine_on_loopback() -> None:
     assert parse_imap_url("imap://u:p@127.0.0.1:1143/INBOX").port == 1143
     assert parse_imap_url("imap://u:p@localhost/INBOX").host == "localhost"
+
+
+def test_config_repr_hides_the_password():
+    config = parse_imap_url("imaps://press:hunter2@mail.example.org/INBOX")
+    assert config.password == "hunter2" and "hunter2" not in repr(config)
