@@ -35,17 +35,9 @@ def create_app(settings: Settings, app_ctx: AppContext | None = None) -> Flask:
     app.register_error_handler(Exception, _server_error)
     app.add_url_rule("/healthz", "healthz", _healthz)
     for name in BLUEPRINTS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        blueprint = getattr(module, "bp", None)
-        if blueprint is None:  # e.g. a package directory still without its __init__.py
-            log.warning("%s defines no blueprint `bp`: its pages are not served", name)
-            continue
-        app.register_blueprint(blueprint)
+        app.register_blueprint(importlib.import_module(name).bp)
+    if settings.base_url.startswith("https://"):
+        app.after_request(_strict_transport_security)
     return app
 
 
@@ -70,6 +62,11 @@ SECURITY_HEADERS = {
 def _security_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    return response
+
+
+def _strict_transport_security(response: Response) -> Response:
+    response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
 
 
