@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import re
+from functools import lru_cache
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -56,7 +57,9 @@ def find_tagged(secret: str, addresses: str) -> tuple[str, int] | None:
     return None
 
 
+@lru_cache(maxsize=32)
 def _serializer(secret: str, purpose: str) -> URLSafeSerializer:
+    """Cached: building a serializer derives its key, a cost not worth paying per message."""
     return URLSafeSerializer(secret, salt=f"outreach.{purpose}")
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from email.charset import Charset
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.utils import quote
 from functools import lru_cache
 from typing import Any
 
@@ -75,7 +76,7 @@ def skeleton(from_name: str, from_addr: str, org_name: str, sender_domain: str, 
     msg = EmailMessage(policy=mail_policy.SMTP)
     msg["From"] = Address(display_name=from_name, addr_spec=from_addr)
     msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg["List-Id"] = f'"{org_name}" <alerts.{sender_domain}>'
+    msg["List-Id"] = f'"{quote(org_name)}" <alerts.{sender_domain}>'
     msg.set_content(_PLACEHOLDER_TEXT, subtype="plain", charset="utf-8", cte=text_cte)
     msg.add_alternative(_PLACEHOLDER_HTML, subtype="html", charset="utf-8", cte=html_cte)
     msg["Content-Language"] = language  # after: set_content clears it

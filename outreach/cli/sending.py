@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import click
 from rich.console import Console
@@ -25,6 +25,7 @@ from outreach.sending.sweeper import due_batches
 from outreach.settings import Settings
 
 ENQUEUE_CHUNK = 5000
+PAST_TOLERANCE = timedelta(minutes=5)  # a time typed a moment ago still means "now"
 
 
 def parse_when(text: str | None) -> datetime | None:
@@ -36,6 +37,9 @@ def parse_when(text: str | None) -> datetime | None:
         raise UserError(f"--at {text!r}: expected a time like 2026-11-26T09:00+01:00") from None
     if when.tzinfo is None:
         raise UserError(f"--at {text!r}: give a timezone, e.g. 2026-11-26T09:00+01:00")
+    if when < datetime.now(UTC) - PAST_TOLERANCE:
+        raise UserError(f"--at {text!r}: that time is in the past, so an embargo would be broken "
+                        "(to send now, leave out --at)")
     return when
 
 

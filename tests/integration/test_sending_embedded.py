@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -178,10 +179,13 @@ def test_rate_limit_spreads_the_blast(session, settings, smtp_sink, run_cli, mon
     assert received_once(smtp_sink) == set(emails)
 
 
-def test_at_needs_a_timezone_and_a_past_time_sends_now(session, settings, smtp_sink, run_cli):
+def test_at_needs_a_timezone_and_refuses_the_past(session, settings, smtp_sink, run_cli):
     emails = add_contacts(session, 2)
     alert = make_alert(session, settings)
     result = run_cli("alert", "send", str(alert.id), "--at", "2026-11-26T09:00", expect=1)
     assert "timezone" in result.output
-    run_cli("alert", "send", str(alert.id), "--at", "2020-01-01T09:00+01:00", "--urgent")
+    result = run_cli("alert", "send", str(alert.id), "--at", "2020-01-01T09:00+01:00", expect=1)
+    assert "in the past" in result.output
+    a_moment_ago = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    run_cli("alert", "send", str(alert.id), "--at", a_moment_ago, "--urgent")
     assert received_once(smtp_sink) == set(emails)

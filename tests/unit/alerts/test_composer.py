@@ -190,3 +190,11 @@ def test_non_ascii_local_part_uses_smtputf8() -> None:
     assert mail.recipient == "анна@example.net"
     head = mail.data.split(b"\r\n\r\n", 1)[0]
     assert "<анна@example.net>".encode() in head  # raw UTF-8: needs a server with SMTPUTF8
+
+
+def test_list_id_survives_quotes_and_backslashes_in_the_org_name() -> None:
+    cfg = settings(org_name='Rights \\ "Watch" Foundation', mailbox="inbox@example.org")
+    msg = parse(compose(variant_from_text(SIMPLE), alert(), contact(), 7, cfg).data)
+    list_id = str(msg["List-Id"])
+    assert list_id.endswith("<alerts.example.org>")
+    assert "Rights" in list_id and "Watch" in list_id and "Foundation" in list_id
