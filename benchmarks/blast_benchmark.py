@@ -154,21 +154,15 @@ def _blast_and_baseline(settings: Settings, sink, recipients: int, workers: int,
 
 
 def _timing(ctx: AppContext, alert_id: int) -> dict[str, float]:
-    from sqlalchemy import func
-
-    from outreach.models import Alert, Message
+    from outreach.models import Alert
     from outreach.sending.status import alert_status
 
     with ctx.sessions() as session:
         status = alert_status(session, alert_id)
         alert = session.get(Alert, alert_id)
         assert alert is not None and alert.started_at and alert.finished_at
-        first_sent = session.scalar(select(func.min(Message.sent_at))
-                                    .where(Message.alert_id == alert_id))
         return {"sent": status["counts"]["sent"], "started": alert.started_at.timestamp(),
-                "seconds": (alert.finished_at - alert.started_at).total_seconds(),
-                "first_recorded": (first_sent - alert.started_at).total_seconds()
-                if first_sent else -1}
+                "seconds": (alert.finished_at - alert.started_at).total_seconds()}
 
 
 def _prerendered(ctx: AppContext, alert_id: int) -> list[tuple[str, str, bytes]]:

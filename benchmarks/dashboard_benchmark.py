@@ -15,9 +15,9 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,9 @@ from typing import Any
 from sqlalchemy import Engine, insert, text
 from sqlalchemy.engine import make_url
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.import_benchmark import drop_postgres, fresh_postgres
 from outreach.addresses import address_hash
 from outreach.db import make_engine, make_sessionmaker, upgrade
 from outreach.models import Alert, Contact, InboundMail, Message, MessageEvent, Outlet
@@ -159,18 +162,11 @@ def main() -> None:
         url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
         print(json.dumps(measure(url, args.contacts, args.alerts)), flush=True)
     if args.postgres:
-        name = f"outreach_bench_{uuid.uuid4().hex[:8]}"
-        admin = make_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url, name = fresh_postgres(args.postgres)
         try:
-            url = make_url(args.postgres).set(database=name).render_as_string(
-                hide_password=False)
             print(json.dumps(measure(url, args.contacts, args.alerts)), flush=True)
         finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+            drop_postgres(args.postgres, name)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from functools import cache
+from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError, caching_resolver, validate_email
 
 
 class InvalidAddress(ValueError):
@@ -19,11 +21,18 @@ def normalize(address: str, check_deliverability: bool = False) -> str:
     """
     try:
         result = validate_email(
-            address.strip(), check_deliverability=check_deliverability, allow_smtputf8=True
+            address.strip(), check_deliverability=check_deliverability, allow_smtputf8=True,
+            dns_resolver=_resolver() if check_deliverability else None,
         )
     except EmailNotValidError as exc:
         raise InvalidAddress(str(exc)) from None
     return result.normalized.lower()
+
+
+@cache
+def _resolver() -> Any:
+    """One DNS resolver with a cache: an import checks each domain once, not once per row."""
+    return caching_resolver()
 
 
 def address_hash(address: str) -> str:

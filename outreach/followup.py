@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, aliased, object_session
 
 from outreach.errors import UserError
 from outreach.models import Alert, Contact, InboundMail, Message
+from outreach.reports import email_domain, get_alert
 from outreach.settings import Settings
 from outreach.suppression import not_suppressed
 
@@ -73,12 +74,6 @@ def _replied(message: Any) -> ColumnElement[bool]:
     return _has_inbound(message, "reply")
 
 
-def _domain(email: Any, dialect: str) -> Any:
-    if dialect == "postgresql":
-        return func.split_part(email, "@", 2)
-    return func.substr(email, func.instr(email, "@") + 1)
-
-
 def _group_has(target: FollowUpTarget, dialect: str, test: Callable[[Any], Any]
                ) -> ColumnElement[bool]:
     """Some original message to the contact's outlet (or email domain) passes `test`.
@@ -89,11 +84,11 @@ def _group_has(target: FollowUpTarget, dialect: str, test: Callable[[Any], Any]
     passing = (select(peer.outlet_id).select_from(other).join(peer, peer.id == other.contact_id)
                .where(other.alert_id == target.of, test(other)))
     outlets = passing.where(peer.outlet_id.is_not(None))
-    domains = passing.with_only_columns(_domain(peer.email, dialect)).where(
+    domains = passing.with_only_columns(email_domain(peer.email, dialect)).where(
         peer.outlet_id.is_(None))
     return or_(and_(Contact.outlet_id.is_not(None), Contact.outlet_id.in_(outlets)),
                and_(Contact.outlet_id.is_(None),
-                    _domain(Contact.email, dialect).in_(domains)))
+                    email_domain(Contact.email, dialect).in_(domains)))
 
 
 def _original_condition(target: FollowUpTarget, original: Any, dialect: str
@@ -164,9 +159,7 @@ def create_follow_up(session: Session, settings: Settings, original_id: int, sou
     """A draft alert for the original's non-responders; returns it and its target count."""
     from outreach.alerts.create import create_alert
 
-    original = session.get(Alert, original_id)
-    if original is None:
-        raise UserError(f"ALERT_ID {original_id}: no such alert")
+    original = get_alert(session, original_id)
     if not (not_replied or not_reached):
         not_replied = True
     if not session.scalar(select(func.count()).select_from(Message)

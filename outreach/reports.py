@@ -196,11 +196,11 @@ def _outlets(session: Session, ids: list[int]) -> dict[int, tuple[str, str | Non
     return out
 
 
-def email_domain(session: Session) -> ColumnElement[str]:
-    """The domain part of Contact.email, in this backend's SQL (NULL for erased contacts)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.split_part(Contact.email, "@", 2)
-    return func.substr(Contact.email, func.instr(Contact.email, "@") + 1)
+def email_domain(email: Any, dialect: str) -> ColumnElement[str]:
+    """The domain part of an email column, in this backend's SQL (NULL for erased contacts)."""
+    if dialect == "postgresql":
+        return func.split_part(email, "@", 2)
+    return func.substr(email, func.instr(email, "@") + 1)
 
 
 def _inbound_flags(alert_id: int) -> Any:
@@ -234,7 +234,9 @@ def _unsub_flags(alert_id: int) -> Any:
 
 def _group_columns(session: Session, by: str) -> list[Any]:
     if by == "outlet":
-        domain = case((Contact.outlet_id.is_(None), email_domain(session)), else_=None)
+        domain = case((Contact.outlet_id.is_(None),
+                       email_domain(Contact.email, session.get_bind().dialect.name)),
+                      else_=None)
         return [Contact.outlet_id.label("outlet_id"), domain.label("domain")]
     expr = {
         "country": func.coalesce(Contact.country, Outlet.country),

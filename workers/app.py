@@ -8,7 +8,6 @@ work is re-enqueued by the sweeper anyway (beat, every OUTREACH_SWEEP_SECONDS).
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 from celery import Celery
@@ -22,14 +21,7 @@ VISIBILITY_TIMEOUT = 3 * 3600
 EMBEDDED_BROKER = "memory://"
 
 
-def _includes() -> list[str]:
-    names = ["workers.tasks"]
-    if importlib.util.find_spec("workers.tasks_inbound") is not None:
-        names.append("workers.tasks_inbound")
-    return names
-
-
-app = Celery("outreach", include=_includes())
+app = Celery("outreach", include=["workers.tasks", "workers.tasks_inbound"])
 _state: dict[str, Settings] = {}
 
 
@@ -60,12 +52,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
 
 
 def _beat_schedule(config: SendingConfig) -> dict[str, Any]:
+    from workers.tasks_inbound import beat_schedule  # it imports this module: not at the top
+
     schedule = {"sweep": {"task": "workers.tasks.sweep", "schedule": config.sweep_seconds,
                           "options": {"queue": "urgent", "expires": config.sweep_seconds * 4}}}
-    try:
-        from workers.tasks_inbound import beat_schedule  # type: ignore[import-not-found]
-    except ImportError:
-        return schedule
     return {**schedule, **beat_schedule()}
 
 

@@ -142,11 +142,11 @@ def compile_variant(source: AlertSource, settings: Settings, *, track_opens: boo
     subject = marks.hide(source.subject or "")
     if not source.front.get("subject"):  # taken from the headline, which may hold **Markdown**
         subject = _plain_subject(subject)
-    tokens = markdown().parse(marks.hide(source.body))
+    md = markdown()
+    tokens = md.parse(marks.hide(source.body))
     text_body = render_text(tokens, marks.late_wrap)
     links = _collect_links(tokens, marks if track_clicks else None)
-    html_body = _unwrap_statements(markdown().renderer.render(tokens, markdown().options, {}),
-                                   marks)
+    html_body = _unwrap_statements(md.renderer.render(tokens, md.options, {}), marks)
     values = _layout_values(source, settings, marks, subject, track_opens)
     env = _layout_env(templates)
     body = Markup(html_body)  # noqa: S704 - our own Markdown output, authors are trusted
@@ -242,7 +242,7 @@ def check_template(source: AlertSource, template: str, *, line_offset: int = 0,
         ast = TEXT_ENV.parse(template)
         for line, name in unknown_references(ast):
             raise UserError(f"{at(line)}: unknown field {name!r}")
-        compiled_template = TEXT_ENV.from_string(template)
+        compiled_template = TEXT_ENV.from_string(ast)
     except TemplateSyntaxError as exc:
         raise UserError(f"{at(exc.lineno)}: template error: {exc.message}") from None
     try:

@@ -1,7 +1,8 @@
 """The slow, obviously-correct way to build a recipient's message: one `EmailMessage` per
 recipient, every header parsed and folded by the `email` package (what `compose` did before
-the per-variant skeleton). Not used for sending: the unit tests check that `compose`'s output
-parses back to the same headers and parts as this, and the render benchmark times both.
+the per-variant skeleton). Not used for sending (nothing under `outreach` imports it): the unit
+tests (`tests/unit/alerts/test_mime_fast_path.py`) check that `compose`'s output parses back to
+the same headers and parts as this, and `benchmarks/render_benchmark.py` times both.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ import uuid
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import format_datetime
+from typing import Any
 
 from outreach import composer
 from outreach.addresses import ascii_address
-from outreach.alerts import mail_policy
 from outreach.alerts.templating import display_name
 from outreach.links import unsubscribe_url
 from outreach.models import Alert, AlertVariant, Contact
@@ -22,6 +24,25 @@ from outreach.settings import Settings
 from outreach.tokens import message_token, tagged_address
 
 header_text = composer.header_text
+
+
+class _ReferencePolicy(EmailPolicy):
+    """policy.SMTP, with List-Unsubscribe folded after its comma only, as `compose` writes it.
+
+    The stock folder turns a URL longer than 78 columns into RFC 2047 encoded-words, which no
+    mail client would read as a URL.
+    """
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        text = str(value)
+        if name.lower() == "list-unsubscribe" and text.isascii() and len(text) < 900 \
+                and "\r" not in text and "\n" not in text:
+            return f"{name}: {text.replace(', <', f',{self.linesep} <')}{self.linesep}".encode()
+        return super().fold_binary(name, value)
+
+
+_SMTP = _ReferencePolicy(linesep="\r\n")
+_SMTPUTF8 = _SMTP.clone(utf8=True)
 
 
 def reference_message(variant: AlertVariant, alert: Alert, contact: Contact, message_id: int,
@@ -32,7 +53,7 @@ def reference_message(variant: AlertVariant, alert: Alert, contact: Contact, mes
     token = message_token(settings.secret_key, message_id)
     domain = settings.sender_domain
     recipient = composer._checked_address(ascii_address(contact.email or ""))
-    msg = EmailMessage(policy=mail_policy.SMTP if recipient.isascii() else mail_policy.SMTPUTF8)
+    msg = EmailMessage(policy=_SMTP if recipient.isascii() else _SMTPUTF8)
     msg["Message-ID"] = f"<test-{uuid.uuid4().hex}@{domain}>" if test else f"<{token}@{domain}>"
     msg["Date"] = format_datetime(datetime.now(UTC))
     msg["From"] = composer._address(variant.from_address)

@@ -29,11 +29,10 @@ from dataclasses import dataclass
 from email.charset import Charset
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import SMTP, SMTPUTF8
 from email.utils import quote
 from functools import lru_cache
 from typing import Any
-
-from outreach.alerts import mail_policy
 
 CRLF = "\r\n"
 FOLD_AT = 78  # RFC 5322 recommended line length; 998 is the hard limit
@@ -73,7 +72,7 @@ def skeleton(from_name: str, from_addr: str, org_name: str, sender_domain: str, 
     """Build and serialise the constant part of a variant's messages with the `email` package."""
     key = repr((from_name, from_addr, org_name, sender_domain, language, text_cte, html_cte))
     boundary = "==outreach-" + hashlib.sha256(key.encode()).hexdigest()[:32] + "=="
-    msg = EmailMessage(policy=mail_policy.SMTP)
+    msg = EmailMessage(policy=SMTP)
     msg["From"] = Address(display_name=from_name, addr_spec=from_addr)
     msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["List-Id"] = f'"{quote(org_name)}" <alerts.{sender_domain}>'
@@ -144,7 +143,7 @@ def address_line(name: str, display: str, addr: str, *, utf8: bool = False) -> b
     plain = _DOT_ATOM_RE.fullmatch(local) and _DOT_ATOM_RE.fullmatch(domain) \
         and (utf8 or addr.isascii())
     if words is None or not plain or len(name) + len(words) + len(addr) > 990:
-        policy = mail_policy.SMTPUTF8 if utf8 else mail_policy.SMTP
+        policy = SMTPUTF8 if utf8 else SMTP
         return _stdlib_line(name, Address(display_name=display, username=local, domain=domain),
                             policy)
     if not words:
@@ -210,7 +209,7 @@ def _fold_words(line: str) -> str | None:
     return (CRLF + " ").join(out) + CRLF
 
 
-def _stdlib_line(name: str, value: Any, policy: Any = mail_policy.SMTP) -> bytes:
+def _stdlib_line(name: str, value: Any, policy: Any = SMTP) -> bytes:
     """The `email` package's own parse and fold, for values the fast paths do not cover."""
     return policy.fold_binary(*policy.header_store_parse(name, value))
 

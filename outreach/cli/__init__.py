@@ -93,17 +93,12 @@ pass_app = click.make_pass_decorator(LazyContext)
 
 
 def _register() -> None:
+    """Each command module adds its commands; `alerts` first, since others extend its group."""
     import importlib
 
     for name in ("db", "contacts", "alerts", "sending", "worker", "web", "inbound", "reports",
                  "demo"):
-        try:
-            module = importlib.import_module(f"outreach.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"outreach.cli.{name}":
-                raise
-            continue
-        module.register(main)
+        importlib.import_module(f"outreach.cli.{name}").register(main)
 
 
 _register()

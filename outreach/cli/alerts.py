@@ -115,7 +115,7 @@ def test_command(lazy: LazyContext, alert_id: int, to: str, contact_email: str |
     from outreach.addresses import InvalidAddress, normalize
     from outreach.alerts import preview
     from outreach.alerts.create import get_alert
-    from outreach.smtp import SmtpSender
+    from outreach.smtp import sender_from_settings
 
     app = lazy.app
     if not app.settings.smtp_url:
@@ -130,8 +130,7 @@ def test_command(lazy: LazyContext, alert_id: int, to: str, contact_email: str |
                    else preview.sample_contact(language))
         mail = preview.compose_copy(alert, preview.readdressed(contact, address), app.settings,
                                     test=True)
-    sender = SmtpSender(app.settings.smtp_url,
-                        override_recipient=app.settings.dev_override_recipient)
+    sender = sender_from_settings(app.settings)  # CA file and dev override applied
     try:
         result = sender.send(mail.envelope_from, mail.recipient, mail.data)
     finally:

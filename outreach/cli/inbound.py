@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
@@ -24,7 +23,7 @@ def poll_command(lazy: Any, limit: int | None, as_json: bool) -> None:
 
     report = poll_mailbox(lazy.app, limit=limit)
     if as_json:
-        click.echo(json.dumps(report.to_json(), indent=2))
+        echo_json(report.to_json())
         return
     click.echo(f"{report.seen} message(s) read, {sum(report.recorded.values())} recorded, "
                f"{report.duplicates} already recorded, {report.suppressed} address(es) suppressed")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -12,6 +11,7 @@ from rich.console import Console
 
 from outreach.cli import LazyContext, pass_app
 from outreach.cli.alerts import alert_group
+from outreach.cli.output import echo_json, table_console
 from outreach.context import AppContext
 from outreach.db import session_scope
 from outreach.errors import UserError
@@ -195,9 +195,9 @@ def status_cmd(lazy: LazyContext, alert_id: int, as_json: bool) -> None:
     with lazy.app.checked_sessions()() as session:
         status = alert_status(session, alert_id)
     if as_json:
-        click.echo(json.dumps(status))
+        echo_json(status)
     else:
-        Console().print(summary_table(status))
+        table_console().print(summary_table(status))
 
 
 def register(main: click.Group) -> None:

@@ -64,11 +64,16 @@ def contact_history(session: Session, contact: Contact) -> dict[str, Any]:
 def _messages(session: Session, contact_id: int) -> list[dict[str, Any]]:
     rows = session.execute(
         select(Message, Alert.title).join(Alert, Alert.id == Message.alert_id)
-        .where(Message.contact_id == contact_id).order_by(Message.id))
+        .where(Message.contact_id == contact_id).order_by(Message.id)).all()
+    events_of: dict[int, list[MessageEvent]] = {message.id: [] for message, _ in rows}
+    if rows:  # one query for every message's events, not one per message
+        for event in session.scalars(select(MessageEvent).where(
+                MessageEvent.message_id.in_(list(events_of)))
+                .order_by(MessageEvent.at, MessageEvent.id)):
+            events_of[event.message_id].append(event)
     found = []
     for message, title in rows:
-        events = session.scalars(select(MessageEvent).where(
-            MessageEvent.message_id == message.id).order_by(MessageEvent.at, MessageEvent.id))
+        events = events_of[message.id]
         found.append({
             "id": message.id, "alert_id": message.alert_id, "alert": title,
             "status": message.status, "attempts": message.attempts,

@@ -57,7 +57,8 @@ def classify(parsed: InboundParsed, role: str | None = None) -> Classification:
     if bounces.is_complaint(msg):
         return Classification("complaint", recipients=bounces.complaint_recipients(msg),
                               reason="ARF feedback report")
-    bounce = _bounce(parsed)
+    auto_header = _auto_header(parsed)
+    bounce = _bounce(parsed, auto_header)
     if bounce is not None:
         return Classification("bounce" if bounce.hard else "soft_bounce", bounce=bounce,
                               recipients=bounce.recipients, reason=bounce.detector)
@@ -65,7 +66,7 @@ def classify(parsed: InboundParsed, role: str | None = None) -> Classification:
     if role == "unsubscribe":
         return Classification("unsubscribe", text=text, unsubscribe_channel="mailto",
                               reason="sent to the unsubscribe address")
-    auto = auto_reply_reason(parsed, text)
+    auto = auto_header or auto_reply_reason(parsed, text)
     if auto:
         return Classification("auto_reply", text=text, reason=auto)
     if asks_to_unsubscribe(parsed.subject, text):
@@ -74,13 +75,13 @@ def classify(parsed: InboundParsed, role: str | None = None) -> Classification:
     return Classification("reply", text=text, reason="human reply")
 
 
-def _bounce(parsed: InboundParsed) -> bounces.BounceInfo | None:
+def _bounce(parsed: InboundParsed, auto_header: str | None) -> bounces.BounceInfo | None:
     msg = parsed.message
     assert msg is not None
     info = bounces.parse_dsn(msg)
     if info is not None:
         return info
-    if _auto_header(parsed) and not bounces.from_mail_system(msg, parsed.sender):
+    if auto_header and not bounces.from_mail_system(msg, parsed.sender):
         return None  # vacation replies trip flufl's loose heuristics; they are not bounces
     info = bounces.scan_other_formats(msg, parsed.text)
     if info is not None:
@@ -105,10 +106,8 @@ def _auto_header(parsed: InboundParsed) -> str | None:
 
 
 def auto_reply_reason(parsed: InboundParsed, text: str) -> str | None:
-    """Why this looks machine-written (headers first, then out-of-office wording), or None."""
-    header = _auto_header(parsed)
-    if header:
-        return header
+    """Why this looks machine-written by its words (out-of-office subject or text), or None;
+    the headers' verdict (`_auto_header`) comes first, in `classify`."""
     if _AUTO_SUBJECT.search(parsed.subject):
         return "out-of-office subject"
     if _AUTO_BODY.search(text[:1000]):

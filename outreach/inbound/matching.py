@@ -44,8 +44,8 @@ def tagged_role(settings: Settings, parsed: InboundParsed) -> tuple[str, int] | 
 
 
 def match(session: Session, settings: Settings, parsed: InboundParsed,
-          verdict: Classification) -> Match:
-    tagged = tagged_role(settings, parsed)
+          verdict: Classification, tagged: tuple[str, int] | None) -> Match:
+    """`tagged`: `tagged_role(settings, parsed)`, which the caller already needed to classify."""
     if tagged is not None:
         message = session.get(Message, tagged[1])
         if message is not None:

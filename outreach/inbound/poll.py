@@ -52,13 +52,14 @@ def poll_mailbox(app_ctx: AppContext, *, limit: int | None = None,
         raise ConfigError("OUTREACH_IMAP_URL: not set (e.g. imaps://user:pass@mail.example.org/INBOX)")
     config = parse_imap_url(settings.imap_url, settings.extra)
     sessions = app_ctx.checked_sessions()
+    soft_limit = soft_bounce_limit(settings.extra)
     report = PollReport()
     with (mailbox_factory() if mailbox_factory else Mailbox(config)) as box:
         uids = box.unprocessed()[:limit] if limit else box.unprocessed()
         done: list[int] = []
         for uid, raw in box.fetch(uids):
             report.seen += 1
-            if process_one(sessions, settings, uid, raw, report):
+            if process_one(sessions, settings, uid, raw, report, soft_limit=soft_limit):
                 done.append(uid)
             if len(done) >= config.chunk:
                 box.mark_done(done)
@@ -68,12 +69,12 @@ def poll_mailbox(app_ctx: AppContext, *, limit: int | None = None,
 
 
 def process_one(sessions: sessionmaker[Session], settings: Settings, uid: int, raw: bytes,
-                report: PollReport) -> bool:
+                report: PollReport, *, soft_limit: int) -> bool:
     """Record one raw message in its own transaction; True once it is safely committed."""
     parsed = parse(raw)
     try:
         with sessions() as session:
-            result = _analyse_and_record(session, settings, parsed, uid)
+            result = _analyse_and_record(session, settings, parsed, uid, soft_limit)
             session.commit()
     except IntegrityError:
         if not _recorded_meanwhile(sessions, parsed):
@@ -104,12 +105,11 @@ def _failed(report: PollReport, uid: int, why: str) -> bool:
 
 
 def _analyse_and_record(session: Session, settings: Settings, parsed: InboundParsed,
-                        uid: int) -> Recorded:
-    soft_limit = soft_bounce_limit(settings.extra)
+                        uid: int, soft_limit: int) -> Recorded:
     try:
         tagged = tagged_role(settings, parsed)
         verdict = classify(parsed, tagged[0] if tagged else None)
-        found = match(session, settings, parsed, verdict)
+        found = match(session, settings, parsed, verdict, tagged)
     except Exception as exc:  # a bug or a pathological message: keep it, say why
         log.exception("inbound uid %s: cannot analyse", uid)
         session.rollback()

@@ -100,9 +100,9 @@ def _unmatched_note(kind: str, verdict: Classification) -> str | None:
 
 def _apply(session: Session, message: Message, verdict: Classification, row: InboundMail,
            soft_limit: int) -> bool:
+    detail = _clean(_detail(verdict))
     event = MessageEvent(message_id=message.id, kind=EVENT_KINDS[verdict.kind],
-                         external_id=f"inbound:{row.external_id}"[:300],
-                         detail=_clean(_detail(verdict)))
+                         external_id=f"inbound:{row.external_id}"[:300], detail=detail)
     contact = message.contact
     if verdict.kind == "bounce":
         if message.status in _BOUNCE_FROM:
@@ -110,7 +110,7 @@ def _apply(session: Session, message: Message, verdict: Classification, row: Inb
             message.status = "bounced"
         session.add(event)
         return suppress(session, contact, "bounced", "bounce", alert_id=message.alert_id,
-                        message_id=message.id, note=_clean(_detail(verdict)))
+                        message_id=message.id, note=detail)
     session.add(event)
     session.flush()
     if verdict.kind == "complaint":

@@ -11,7 +11,7 @@ import re
 
 from mailparser_reply import EmailReplyParser
 
-_PARSER_LANGUAGES = ["en", "de", "fr", "es", "pl", "it", "nl", "cs"]
+_PARSER = EmailReplyParser(languages=["en", "de", "fr", "es", "pl", "it", "nl", "cs"])  # stateless
 # An attribution line ("On <date>, <who> wrote:") in any of our languages; it must name a date or
 # an address (digit or '@') so that a sentence like "She wrote:" in the reply itself is kept.
 _ATTRIBUTION = re.compile(
@@ -55,7 +55,7 @@ def new_text(body: str) -> str:
     if not body.strip():
         return ""
     try:
-        text = EmailReplyParser(languages=_PARSER_LANGUAGES).parse_reply(body) or ""
+        text = _PARSER.parse_reply(body) or ""
     except Exception:  # a regex library must never cost us the reply
         text = body
     return _cut_extra_quotes(text).strip()
@@ -78,7 +78,7 @@ def _cut_extra_quotes(text: str) -> str:
 
 def asks_to_unsubscribe(subject: str, text: str) -> bool:
     """A short message whose subject or own text asks to be removed from the list."""
+    if len(text.split()) > _SHORT_WORDS:
+        return False
     bare_subject = _SUBJECT_PREFIX.sub("", subject or "")
-    if _UNSUBSCRIBE_RE.search(bare_subject) and len(text.split()) <= _SHORT_WORDS:
-        return True
-    return len(text.split()) <= _SHORT_WORDS and bool(_UNSUBSCRIBE_RE.search(text))
+    return bool(_UNSUBSCRIBE_RE.search(bare_subject) or _UNSUBSCRIBE_RE.search(text))

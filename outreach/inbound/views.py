@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from outreach.alerts.templating import display_name
 from outreach.models import Alert, Contact, InboundMail, Outlet
 
 REPLY_KINDS = ("reply",)
@@ -44,7 +45,7 @@ def _reply_row(mail: InboundMail, contact: Contact | None, outlet: Outlet | None
         "text": mail.text or "",
         "match": mail.match_method,
         "contact": None if contact is None else {
-            "id": contact.id, "email": contact.email, "name": contact_name(contact)},
+            "id": contact.id, "email": contact.email, "name": display_name(contact)},
         "outlet": None if outlet is None else {"id": outlet.id, "name": outlet.name},
         "alert": None if alert is None else {"id": alert.id, "title": alert.title},
     }
@@ -61,13 +62,6 @@ def unmatched(session: Session, limit: int = 500) -> list[dict[str, Any]]:
         "received_at": _iso(mail.received_at), "sender": mail.sender, "subject": mail.subject,
         "note": mail.error, "mailbox_uid": mail.mailbox_uid, "external_id": mail.external_id,
     } for mail in rows]
-
-
-def contact_name(contact: Contact) -> str | None:
-    if contact.name:
-        return contact.name
-    parts = [p for p in (contact.first_name, contact.last_name) if p]
-    return " ".join(parts) or None
 
 
 def _iso(value: Any) -> str | None:

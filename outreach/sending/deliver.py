@@ -169,7 +169,7 @@ class _Batch:
     def _record(self, claimed: Claimed, outcome: Outcome, header: str | None = None) -> None:
         ok = self._record_retrying(claimed.id, outcome, header)
         if ok and outcome.status == "bounced":
-            suppress_bounced(self.session, claimed.id, outcome.text)
+            suppress_bounced(self.session, claimed, outcome.text)
             self.session.commit()
         if not ok:
             self.next_check = 0.0  # someone took it back: re-check what is still ours

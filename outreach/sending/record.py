@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, insert, update
 from sqlalchemy.orm import Session
 
 from outreach.models import Contact, Message, MessageEvent
+from outreach.sending.claim import Claimed
 from outreach.sending.config import SendingConfig, backoff_seconds, gives_up
 from outreach.sending.states import next_status
 from outreach.suppression import suppress
@@ -139,12 +140,9 @@ def record_connection(engine: Engine) -> Connection:
     return engine.connect()
 
 
-def suppress_bounced(session: Session, message_id: int, text: str) -> None:
+def suppress_bounced(session: Session, claimed: Claimed, text: str) -> None:
     """A hard bounce puts the address on the suppression list (caller commits)."""
-    message = session.get(Message, message_id)
-    if message is None:
-        return
-    contact = session.get(Contact, message.contact_id)
+    contact = session.get(Contact, claimed.contact_id)  # the batch loaded it: no query
     if contact is not None and contact.email_hash:
-        suppress(session, contact, "bounced", "bounce", alert_id=message.alert_id,
-                 message_id=message_id, note=text[:500])
+        suppress(session, contact, "bounced", "bounce", alert_id=claimed.alert_id,
+                 message_id=claimed.id, note=text[:500])

@@ -50,13 +50,9 @@ class SendingRuntime:
         if self._sender is None:
             if not self.settings.smtp_url:
                 raise ConfigError("OUTREACH_SMTP_URL: not set; workers need an SMTP server")
-            from outreach.smtp import SmtpPool, SmtpSender
+            from outreach.smtp import sender_from_settings
 
-            override = self.settings.dev_override_recipient
-            n = self.config.smtp_connections
-            self._sender = (SmtpSender(self.settings.smtp_url, override_recipient=override)
-                            if n <= 1 else
-                            SmtpPool(self.settings.smtp_url, n, override_recipient=override))
+            self._sender = sender_from_settings(self.settings, self.config.smtp_connections)
         return self._sender
 
     @property

@@ -74,10 +74,6 @@ def sources(event: str) -> tuple[str, ...]:
     return tuple(s for s in MESSAGE_STATUSES if event in MESSAGE_TRANSITIONS[s])
 
 
-def alert_sources(event: str) -> tuple[str, ...]:
-    return tuple(s for s in ALERT_STATES if event in ALERT_TRANSITIONS[s])
-
-
 def _lookup(table: dict[str, dict[str, str]], events: tuple[str, ...], state: str, event: str,
             what: str) -> str:
     if state not in table:

@@ -23,6 +23,7 @@ from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from outreach.models import Alert, Message, MessageEvent
+from outreach.sending.claim import claimable
 from outreach.sending.config import SendingConfig
 from outreach.sending.control import finish_if_complete
 from outreach.sending.states import next_alert_state, next_status
@@ -93,12 +94,9 @@ def due_batches(session: Session, config: SendingConfig, now: datetime,
     `limit` takes only the lowest ids (the CLI sends a small first batch at once)."""
     stale = now - timedelta(seconds=config.requeue_after_seconds)
     not_on_broker = or_(Message.enqueued_at.is_(None), Message.enqueued_at < stale)
-    due = or_(Message.status == "queued",
-              and_(Message.status == "deferred", Message.next_attempt_at <= now))
-    alerts = select(Alert.id).where(Alert.state == "sending")
+    where = [claimable(now), not_on_broker]
     if alert_id is not None:
-        alerts = alerts.where(Alert.id == alert_id)
-    where = [Message.alert_id.in_(alerts), due, not_on_broker]
+        where.append(Message.alert_id == alert_id)
     if limit is not None:
         first = select(Message.id).where(*where).order_by(Message.id).limit(limit)
         where = [Message.id.in_(first.scalar_subquery())]

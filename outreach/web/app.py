@@ -6,12 +6,13 @@ import importlib
 import logging
 from pathlib import Path
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, current_app, render_template
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from outreach.context import AppContext
+from outreach.errors import ConfigError
 from outreach.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -74,8 +75,6 @@ def _behind_proxy(app: Flask, settings: Settings) -> None:
     """OUTREACH_TRUSTED_PROXIES=N: trust X-Forwarded-* from N proxies in front (default 0)."""
     raw = settings.extra.get("OUTREACH_TRUSTED_PROXIES", "0").strip() or "0"
     if not raw.isdigit():
-        from outreach.errors import ConfigError
-
         raise ConfigError(f"OUTREACH_TRUSTED_PROXIES: {raw!r} is not a number of proxies")
     hops = int(raw)
     if hops:
@@ -101,8 +100,6 @@ def _server_error(exc: Exception) -> Response:
 
 def _healthz() -> tuple[dict[str, str], int]:
     """Liveness and database reachability, for the proxy's and the orchestrator's checks."""
-    from flask import current_app
-
     try:
         with app_context(current_app).engine.connect() as conn:
             conn.execute(text("SELECT 1"))

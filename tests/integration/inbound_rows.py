@@ -3,6 +3,7 @@ and the fixture .eml files re-addressed to those messages' real tokens."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -80,8 +81,6 @@ def readdressed(name: str, settings: Settings, message_id: int | None,
 
 
 def _fake_token(raw: bytes) -> str:
-    import re
-
     match = re.search(rb"\b(\d+-abcdefghijkl)\b", raw)
     assert match, "fixture has no placeholder token"
     return match.group(1).decode()
