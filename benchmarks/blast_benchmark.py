@@ -29,9 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.sink import smtp_sink_server, smtplib_baseline  # noqa: E402
+from outreach.config import Settings  # noqa: E402
 from outreach.context import AppContext  # noqa: E402
-from outreach.db import make_engine, upgrade  # noqa: E402
-from outreach.settings import Settings  # noqa: E402
+from outreach.db.session import make_engine, upgrade  # noqa: E402
 from tests.fixtures.celery import CeleryWorkers, worker_env  # noqa: E402
 from tests.fixtures.services import POSTGRES_URL, REDIS_URL  # noqa: E402
 from tests.integration.sending_data import add_contacts, make_alert  # noqa: E402
@@ -154,7 +154,7 @@ def _blast_and_baseline(settings: Settings, sink, recipients: int, workers: int,
 
 
 def _timing(ctx: AppContext, alert_id: int) -> dict[str, float]:
-    from outreach.models import Alert
+    from outreach.db.models import Alert
     from outreach.sending.status import alert_status
 
     with ctx.sessions() as session:
@@ -169,8 +169,8 @@ def _prerendered(ctx: AppContext, alert_id: int) -> list[tuple[str, str, bytes]]
     """The same messages, rendered before the clock starts (what smtplib alone would send)."""
     from sqlalchemy.orm import selectinload
 
-    from outreach.composer import compose
-    from outreach.models import Contact, Message
+    from outreach.db.models import Contact, Message
+    from outreach.mail.compose import compose
 
     with ctx.sessions() as session:
         rows = session.execute(select(Message, Contact).join(Contact)

@@ -28,11 +28,11 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.import_benchmark import drop_postgres, fresh_postgres
-from outreach.addresses import address_hash
-from outreach.db import make_engine, make_sessionmaker, upgrade
-from outreach.models import Alert, Contact, InboundMail, Message, MessageEvent, Outlet
-from outreach.reports import reach_report
-from outreach.settings import Settings
+from outreach.config import Settings
+from outreach.contacts.addresses import address_hash
+from outreach.db.models import Alert, Contact, InboundMail, Message, MessageEvent, Outlet
+from outreach.db.session import make_engine, make_sessionmaker, upgrade
+from outreach.reports.reach import reach_report
 from outreach.web.app import create_app
 
 PASSWORD = "benchmark-password"

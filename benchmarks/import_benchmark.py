@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from outreach.contacts.importer import import_csv
-from outreach.db import make_engine, make_sessionmaker, upgrade
+from outreach.db.session import make_engine, make_sessionmaker, upgrade
 
 COUNTRIES = ["HU", "PL", "DE", "FR", "UA", "KZ", "RU", "GB", "ES", "Hungary", "Polska"]
 LANGUAGES = ["hu", "pl", "de", "fr", "uk", "kk", "ru", "en", "es", "Magyar"]

@@ -3,10 +3,10 @@
     .venv/bin/python benchmarks/render_benchmark.py [--messages N] [--file examples/alert.md]
 
 naive: per message, Jinja over the Markdown, Markdown -> HTML, layout, premailer (what a
-simple implementation does). compiled: `outreach.composer.render` on the variant compiled once
+simple implementation does). compiled: `outreach.mail.compose.render` on the variant compiled once
 (what the workers do). compose: the full unsigned MIME message per recipient (render included)
 as the workers build it (per-variant skeleton); compose_reference: the same message built the
-slow way, one `EmailMessage` per recipient (`outreach.alerts.mime_reference`, what compose did
+slow way, one `EmailMessage` per recipient (`tests.support.mime_reference`, what compose did
 before). Prints one JSON line with milliseconds per message and the ratio naive / compiled.
 """
 
@@ -22,14 +22,14 @@ from markupsafe import Markup
 
 from outreach.alerts import i18n
 from outreach.alerts.compile import TEMPLATES, _layout_env, compile_variant, inline_css, markdown
-from outreach.alerts.mime_reference import reference_message
 from outreach.alerts.plaintext import render_text
 from outreach.alerts.source import AlertSource, read_source
 from outreach.alerts.templating import HTML_ENV, TEXT_ENV, contact_view
-from outreach.composer import compose, render
-from outreach.links import unsubscribe_url
-from outreach.models import Alert, AlertVariant, Contact, Outlet
-from outreach.settings import Settings
+from outreach.config import Settings
+from outreach.db.models import Alert, AlertVariant, Contact, Outlet
+from outreach.mail.compose import compose, render
+from outreach.mail.links import unsubscribe_url
+from tests.support.mime_reference import reference_message
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = Settings(secret_key="benchmark-secret-0123456789", base_url="https://alerts.example.org")

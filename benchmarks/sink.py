@@ -194,7 +194,7 @@ def _wait_listening(host: str, port: int, proc: subprocess.Popen, timeout: float
 
 
 def main(n: int = 10_000) -> None:
-    from outreach.smtp import SmtpSender
+    from outreach.mta.smtp import SmtpSender
 
     messages = list(sample_messages(n))
     for name, server in (("smtp-sink", smtp_sink_server), ("aiosmtpd", aiosmtpd_sink_server)):

@@ -8,8 +8,8 @@ from functools import cached_property
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from outreach.db import ensure_current, make_engine, make_sessionmaker
-from outreach.settings import Settings
+from outreach.config import Settings
+from outreach.db.session import ensure_current, make_engine, make_sessionmaker
 
 
 @dataclass

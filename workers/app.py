@@ -13,8 +13,8 @@ from typing import Any
 from celery import Celery
 from kombu import Queue
 
+from outreach.config import Settings, load_settings
 from outreach.sending.config import SendingConfig
-from outreach.settings import Settings, load_settings
 
 QUEUES = ("urgent", "bulk")  # consumed in this order: urgent first
 VISIBILITY_TIMEOUT = 3 * 3600

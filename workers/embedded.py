@@ -9,8 +9,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from outreach.config import Settings
 from outreach.sending.runtime import SendingRuntime
-from outreach.settings import Settings
 from workers.app import QUEUES, app, use_settings
 
 

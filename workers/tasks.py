@@ -8,7 +8,7 @@ from typing import Any
 
 from celery import signals
 
-from outreach.models.base import utcnow
+from outreach.db.models.base import utcnow
 from outreach.sending.deliver import deliver_batch
 from outreach.sending.runtime import SendingRuntime
 from outreach.sending.sweeper import sweep as sweep_once

@@ -11,8 +11,8 @@ import logging
 import os
 from typing import Any
 
+from outreach.config import Settings
 from outreach.context import AppContext
-from outreach.settings import Settings
 from workers.app import app, current_settings
 
 log = logging.getLogger(__name__)

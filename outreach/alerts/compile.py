@@ -33,8 +33,8 @@ from outreach.alerts import i18n
 from outreach.alerts.plaintext import WIDTH, inline_text, render_text
 from outreach.alerts.source import AlertSource
 from outreach.alerts.templating import TEXT_ENV, compiled, probe_context, unknown_references
+from outreach.config import Settings
 from outreach.errors import UserError
-from outreach.settings import Settings
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "email"
 _SNIPPET_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)

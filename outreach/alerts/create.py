@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from outreach.alerts.compile import compile_variant
 from outreach.alerts.source import AlertSource, read_source, with_language
+from outreach.config import Settings
+from outreach.contacts.segments import Segment
+from outreach.db.models import Alert, AlertVariant, Contact
 from outreach.errors import UserError
-from outreach.models import Alert, AlertVariant, Contact
-from outreach.segments import Segment
-from outreach.settings import Settings
 
 
 def create_alert(session: Session, settings: Settings, source: Path, *,

@@ -1,6 +1,6 @@
 """Preview and test copies: the real composer, for a sample or a chosen contact, no Message row.
 
-A preview or test copy uses message id 0 (`outreach.composer.TEST_MESSAGE_ID`): its token and
+A preview or test copy uses message id 0 (`outreach.mail.compose.TEST_MESSAGE_ID`): its token and
 signed links are well-formed, but they name no message, so anything coming back from such a
 copy (reply, bounce, unsubscribe click) matches nothing and changes nothing.
 """
@@ -15,12 +15,12 @@ from typing import Any, cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outreach.addresses import InvalidAddress, normalize
 from outreach.alerts.create import pick_variant
-from outreach.composer import TEST_MESSAGE_ID, ComposedMail, compose
+from outreach.config import Settings
+from outreach.contacts.addresses import InvalidAddress, normalize
+from outreach.db.models import Alert, Contact
 from outreach.errors import UserError
-from outreach.models import Alert, Contact
-from outreach.settings import Settings
+from outreach.mail.compose import TEST_MESSAGE_ID, ComposedMail, compose
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,8 @@ from typing import Any
 
 import yaml
 
+from outreach.contacts.segments import Segment, parse_segment
 from outreach.errors import UserError
-from outreach.segments import Segment, parse_segment
 
 KEYS = ("subject", "from", "reply_to", "preheader", "language", "segment", "track_opens",
         "track_clicks")

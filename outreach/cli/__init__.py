@@ -10,9 +10,9 @@ from rich.markup import escape
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from outreach.config import load_settings
 from outreach.context import AppContext
 from outreach.errors import UserError
-from outreach.settings import load_settings
 
 err_console = Console(stderr=True)
 

@@ -52,7 +52,7 @@ def create_command(lazy: LazyContext, file: Path, variants: tuple[str, ...],
     The content is copied: later edits to the files never change this alert.
     """
     from outreach.alerts.create import create_alert
-    from outreach.segments import parse_segment
+    from outreach.contacts.segments import parse_segment
 
     segment = parse_segment(where, tags) if (where or tags) else None
     app = lazy.app
@@ -112,10 +112,10 @@ def preview_command(lazy: LazyContext, alert_id: int, contact_email: str | None,
 def test_command(lazy: LazyContext, alert_id: int, to: str, contact_email: str | None,
                  language: str | None) -> None:
     """Send one copy of ALERT_ID marked [TEST] to ADDRESS through OUTREACH_SMTP_URL."""
-    from outreach.addresses import InvalidAddress, normalize
     from outreach.alerts import preview
     from outreach.alerts.create import get_alert
-    from outreach.smtp import sender_from_settings
+    from outreach.contacts.addresses import InvalidAddress, normalize
+    from outreach.mta.smtp import sender_from_settings
 
     app = lazy.app
     if not app.settings.smtp_url:

@@ -11,11 +11,11 @@ from rich.table import Table
 
 from outreach.cli import LazyContext, pass_app
 from outreach.cli.output import echo_json
-from outreach.contacts import export, lifecycle, views
+from outreach.contacts import export, lifecycle, queries
+from outreach.contacts.import_report import ImportReport
 from outreach.contacts.importer import import_csv
-from outreach.contacts.report import ImportReport
-from outreach.db import session_scope
-from outreach.segments import FIELDS, parse_segment
+from outreach.contacts.segments import FIELDS, parse_segment
+from outreach.db.session import session_scope
 
 ERRORS_SHOWN = 50
 
@@ -81,8 +81,8 @@ def list_command(lazy: LazyContext, where: tuple[str, ...], tags: tuple[str, ...
     """List the contacts of a segment."""
     segment = parse_segment(where, tags)
     with session_scope(lazy.app.checked_sessions()) as session:
-        contacts, total = views.list_contacts(session, segment, limit)
-        rows = [views.contact_json(c) for c in contacts]
+        contacts, total = queries.list_contacts(session, segment, limit)
+        rows = [queries.contact_json(c) for c in contacts]
     if as_json:
         echo_json(rows)
         return
@@ -106,7 +106,7 @@ def list_command(lazy: LazyContext, where: tuple[str, ...], tags: tuple[str, ...
 def show_command(lazy: LazyContext, email: str, as_json: bool) -> None:
     """One contact: details, suppression, history, messages and replies."""
     with session_scope(lazy.app.checked_sessions()) as session:
-        data = views.contact_history(session, lifecycle.find_contact(session, email))
+        data = queries.contact_history(session, lifecycle.find_contact(session, email))
     if as_json:
         echo_json(data)
         return
@@ -203,7 +203,7 @@ def outlets_group() -> None:
 def outlets_list_command(lazy: LazyContext, as_json: bool) -> None:
     """List outlets with their number of contacts."""
     with session_scope(lazy.app.checked_sessions()) as session:
-        rows = views.list_outlets(session)
+        rows = queries.list_outlets(session)
     if as_json:
         echo_json(rows)
         return

@@ -6,7 +6,7 @@ import click
 from rich.console import Console
 
 from outreach.cli import LazyContext, pass_app
-from outreach.db import current_revision, head_revision, upgrade
+from outreach.db.session import current_revision, head_revision, upgrade
 
 
 @click.group("db")

@@ -16,11 +16,11 @@ from pathlib import Path
 import click
 from rich.console import Console
 
+from outreach.config import Settings
+from outreach.contacts.segments import Segment
 from outreach.context import AppContext
-from outreach.db import session_scope, upgrade
+from outreach.db.session import session_scope, upgrade
 from outreach.errors import UserError
-from outreach.segments import Segment
-from outreach.settings import Settings
 
 PROJECT = Path(__file__).resolve().parents[2]
 DEMO_TUNING = {"OUTREACH_SWEEP_SECONDS": "0.5", "OUTREACH_RETRY_SCHEDULE": "1,2,5"}

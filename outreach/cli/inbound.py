@@ -42,8 +42,8 @@ def poll_command(lazy: Any, limit: int | None, as_json: bool) -> None:
 @pass_app
 def replies_command(lazy: Any, alert_id: int | None, include_auto: bool, as_json: bool) -> None:
     """Replies with contact, outlet, alert and their new text (auto-replies only with --all)."""
-    from outreach.inbound.views import replies
-    from outreach.models import Alert
+    from outreach.db.models import Alert
+    from outreach.inbound.queries import replies
 
     with lazy.app.checked_sessions()() as session:
         if alert_id is not None and session.get(Alert, alert_id) is None:
@@ -77,7 +77,7 @@ def inbound_group() -> None:
 @pass_app
 def unmatched_command(lazy: Any, as_json: bool) -> None:
     """Mail that matched none of our messages, or could not be parsed (kept, never dropped)."""
-    from outreach.inbound.views import unmatched
+    from outreach.inbound.queries import unmatched
 
     with lazy.app.checked_sessions()() as session:
         rows = unmatched(session)

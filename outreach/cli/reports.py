@@ -14,10 +14,10 @@ from outreach.cli import pass_app
 from outreach.cli.alerts import alert_group
 from outreach.cli.output import echo_json, table_console
 from outreach.contacts.export import neutralise as neutralise_text
-from outreach.db import session_scope
+from outreach.db.session import session_scope
 from outreach.errors import UserError
-from outreach.report_model import DIMENSIONS, STATUSES, ReachRow, summary
-from outreach.reports import ReachReport, alert_overview, reach_report
+from outreach.reports.reach import ReachReport, alert_overview, reach_report
+from outreach.reports.rows import DIMENSIONS, STATUSES, ReachRow, summary
 
 
 def neutralise(value: object) -> object:
@@ -149,7 +149,7 @@ def alert_list(ctx: Any, as_json: bool) -> None:
 def alert_follow_up(ctx: Any, alert_id: int, source: Path, not_replied: bool, not_reached: bool,
                     by_outlet: bool, as_json: bool) -> None:
     """Create a follow-up of ALERT_ID from SOURCE, aimed at its non-responders, threaded."""
-    from outreach.followup import create_follow_up
+    from outreach.alerts.followup import create_follow_up
 
     with session_scope(ctx.app.checked_sessions()) as session:
         alert, targets = create_follow_up(session, ctx.app.settings, alert_id, source,

@@ -12,17 +12,17 @@ from rich.console import Console
 from outreach.cli import LazyContext, pass_app
 from outreach.cli.alerts import alert_group
 from outreach.cli.output import echo_json, table_console
+from outreach.config import Settings
 from outreach.context import AppContext
-from outreach.db import session_scope
+from outreach.db.models.base import utcnow
+from outreach.db.session import session_scope
 from outreach.errors import UserError
-from outreach.models.base import utcnow
 from outreach.sending import control
 from outreach.sending.blast import create_blast
 from outreach.sending.config import SendingConfig
 from outreach.sending.progress import summary_table, watch
 from outreach.sending.status import alert_status
 from outreach.sending.sweeper import due_batches
-from outreach.settings import Settings
 
 ENQUEUE_CHUNK = 5000
 PAST_TOLERANCE = timedelta(minutes=5)  # a time typed a moment ago still means "now"

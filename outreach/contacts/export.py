@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from outreach.contacts.segments import Segment, segment_clause
+from outreach.db.models import Contact
 from outreach.errors import UserError
-from outreach.models import Contact
-from outreach.segments import Segment, segment_clause
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = ("Email", "First name", "Last name", "Name", "Role", "Outlet", "Type", "Country",

@@ -11,7 +11,7 @@ from email.utils import parseaddr
 from functools import lru_cache
 from typing import Any
 
-from outreach.addresses import InvalidAddress, address_hash, normalize
+from outreach.contacts.addresses import InvalidAddress, address_hash, normalize
 from outreach.contacts.codes import country_code, language_code
 from outreach.errors import UserError
 

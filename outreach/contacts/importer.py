@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.contacts.csvfile import Record, open_csv
 from outreach.contacts.fields import ContactRow, Header, parse_row, split_labels
+from outreach.contacts.import_report import ImportReport
 from outreach.contacts.merge import merge_rows
-from outreach.contacts.report import ImportReport
 from outreach.contacts.writer import BatchWriter
 from outreach.errors import UserError
 

@@ -1,15 +1,14 @@
 """Unsubscribe, resubscribe and erase one contact; all suppression goes through
-`outreach.suppression`, so every path leaves the same trail of events."""
+`outreach.contacts.suppression`, so every path leaves the same trail of events."""
 
 from __future__ import annotations
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from outreach import suppression
-from outreach.addresses import InvalidAddress, address_hash, normalize
-from outreach.errors import UserError
-from outreach.models import (
+from outreach.contacts import suppression
+from outreach.contacts.addresses import InvalidAddress, address_hash, normalize
+from outreach.db.models import (
     Contact,
     ContactEvent,
     ContactLabel,
@@ -18,6 +17,7 @@ from outreach.models import (
     MessageEvent,
     Suppression,
 )
+from outreach.errors import UserError
 
 
 def find_contact(session: Session, email: str) -> Contact:

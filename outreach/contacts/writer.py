@@ -19,10 +19,10 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from outreach.contacts.fields import OUTLET_KIND_FOR_TYPE, ContactRow
+from outreach.contacts.import_report import ImportReport, SuppressedRow
 from outreach.contacts.merge import contact_changes, new_labels
-from outreach.contacts.report import ImportReport, SuppressedRow
-from outreach.models import Contact, ContactEvent, ContactLabel, Outlet, Suppression
-from outreach.models.base import utcnow
+from outreach.db.models import Contact, ContactEvent, ContactLabel, Outlet, Suppression
+from outreach.db.models.base import utcnow
 
 CONTACTS: Table = Contact.__table__  # type: ignore[assignment]
 LABELS: Table = ContactLabel.__table__  # type: ignore[assignment]

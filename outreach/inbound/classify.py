@@ -37,7 +37,7 @@ _AUTO_BODY = re.compile(
 
 @dataclass
 class Classification:
-    kind: str  # one of outreach.models.inbound.INBOUND_KINDS except 'unmatched'
+    kind: str  # one of outreach.db.models.inbound.INBOUND_KINDS except 'unmatched'
     text: str = ""
     bounce: bounces.BounceInfo | None = None
     unsubscribe_channel: str | None = None  # 'mailto' | 'reply'

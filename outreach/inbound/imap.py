@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 from imapclient import IMAPClient
 
 from outreach.errors import ConfigError, UserError
-from outreach.urls import is_loopback_host
+from outreach.mta.hosts import is_loopback_host
 
 DEFAULT_KEYWORD = "$OutreachDone"
 DEFAULT_CHUNK = 25

@@ -17,13 +17,13 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from outreach.config import Settings
+from outreach.db.models import Contact, Message
+from outreach.db.models.base import utcnow
 from outreach.inbound import bounces
 from outreach.inbound.classify import Classification
 from outreach.inbound.parse import InboundParsed
-from outreach.models import Contact, Message
-from outreach.models.base import utcnow
-from outreach.settings import Settings
-from outreach.tokens import find_tagged, parse_message_token
+from outreach.mail.tokens import find_tagged, parse_message_token
 
 RECENT = timedelta(days=60)
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from outreach.config import Settings
 from outreach.context import AppContext
 from outreach.errors import ConfigError
 from outreach.inbound.classify import Classification, classify
@@ -24,7 +25,6 @@ from outreach.inbound.imap import Mailbox, parse_imap_url
 from outreach.inbound.matching import UNMATCHED, match, tagged_role
 from outreach.inbound.parse import InboundParsed, parse
 from outreach.inbound.record import Recorded, already_recorded, record, soft_bounce_limit
-from outreach.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from outreach.contacts.suppression import suppress
+from outreach.db.models import InboundMail, Message, MessageEvent
 from outreach.inbound.classify import Classification
 from outreach.inbound.matching import Match
 from outreach.inbound.parse import InboundParsed
-from outreach.models import InboundMail, Message, MessageEvent
-from outreach.suppression import suppress
 
 DEFAULT_SOFT_BOUNCE_LIMIT = 3
 EVENT_KINDS = {

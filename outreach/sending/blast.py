@@ -17,12 +17,12 @@ from sqlalchemy import and_, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from outreach.contacts.segments import Segment, segment_clause
+from outreach.contacts.suppression import not_suppressed
+from outreach.db.models import Alert, AlertVariant, Contact, Message
+from outreach.db.models.base import utcnow
 from outreach.errors import UserError
-from outreach.models import Alert, AlertVariant, Contact, Message
-from outreach.models.base import utcnow
-from outreach.segments import Segment, segment_clause
 from outreach.sending.states import InvalidTransition, next_alert_state
-from outreach.suppression import not_suppressed
 
 
 @dataclass(frozen=True)
@@ -59,14 +59,14 @@ def create_blast(session: Session, alert: Alert, *, urgent: bool = False,
     segment = segment_clause(Segment.from_json(alert.segment))
     in_segment = and_(segment, Contact.email.is_not(None))
     if alert.follow_up_of is not None:  # follow-ups (issue 7): only the original's non-responders
-        from outreach.followup import follow_up_clause
+        from outreach.alerts.followup import follow_up_clause
         in_segment = and_(in_segment, follow_up_clause(alert))
     suppressed = session.scalar(
         select(func.count()).select_from(Contact).where(in_segment, ~not_suppressed())) or 0
     queued = _insert_messages(session, alert, default_variant, and_(in_segment, not_suppressed()),
                               first_due=at.astimezone(UTC) if scheduled and at else now, now=now)
     if alert.follow_up_of is not None:  # thread each to the Message-ID its contact got before
-        from outreach.followup import thread_follow_up
+        from outreach.alerts.followup import thread_follow_up
         thread_follow_up(session, alert)
     alert.urgent = urgent
     alert.scheduled_at = at.astimezone(UTC) if scheduled and at else None

@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import and_, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from outreach.models import Alert, Contact, Message, MessageEvent, Suppression
+from outreach.db.models import Alert, Contact, Message, MessageEvent, Suppression
 from outreach.sending.states import next_status
 
 

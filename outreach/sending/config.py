@@ -9,7 +9,7 @@
 | OUTREACH_RETRY_GIVE_UP_SECONDS   | 172800             | deferred longer than this -> failed      |
 | OUTREACH_SWEEP_SECONDS           | 5                  | how often beat runs the sweeper          |
 | OUTREACH_REQUEUE_AFTER_SECONDS   | 300                | re-enqueue a queued id not taken by then |
-| OUTREACH_RATE_LIMIT              | "" (unlimited)     | see outreach.ratelimit_config            |
+| OUTREACH_RATE_LIMIT              | "" (unlimited)     | see sending.ratelimit_config |
 | OUTREACH_SLOW_DOWN_SECONDS       | 5                  | pause a domain after a 421/452           |
 | OUTREACH_SMTP_CONNECTIONS        | 1                  | SMTP connections per worker process      |
 | OUTREACH_BROKER_PREFIX           | ""                 | Redis key prefix (broker and limiter)    |
@@ -21,9 +21,9 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from outreach.config import Settings
 from outreach.errors import ConfigError
-from outreach.ratelimit_config import RateLimits, parse_rate_limits
-from outreach.settings import Settings
+from outreach.sending.ratelimit_config import RateLimits, parse_rate_limits
 
 
 @dataclass(frozen=True)

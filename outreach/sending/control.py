@@ -11,9 +11,9 @@ from __future__ import annotations
 from sqlalchemy import exists, insert, select, update
 from sqlalchemy.orm import Session
 
+from outreach.db.models import Alert, Message, MessageEvent
+from outreach.db.models.base import utcnow
 from outreach.errors import UserError
-from outreach.models import Alert, Message, MessageEvent
-from outreach.models.base import utcnow
 from outreach.sending.states import (
     OPEN_STATUSES,
     InvalidTransition,

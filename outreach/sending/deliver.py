@@ -23,8 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
 
-from outreach.models import Contact
-from outreach.models.base import utcnow
+from outreach.db.models import Contact
+from outreach.db.models.base import utcnow
 from outreach.sending.claim import Claimed, claim_batch, release, renew_lease
 from outreach.sending.control import alert_state, finish_if_complete
 from outreach.sending.record import (
@@ -196,6 +196,6 @@ class _Batch:
 
 
 def _pick(alert, contact):  # type: ignore[no-untyped-def]
-    from outreach.composer import pick_variant
+    from outreach.mail.compose import pick_variant
 
     return pick_variant(alert, contact)

@@ -15,11 +15,11 @@ import psycopg
 from sqlalchemy import Connection, Engine, insert, update
 from sqlalchemy.orm import Session
 
-from outreach.models import Contact, Message, MessageEvent
+from outreach.contacts.suppression import suppress
+from outreach.db.models import Contact, Message, MessageEvent
 from outreach.sending.claim import Claimed
 from outreach.sending.config import SendingConfig, backoff_seconds, gives_up
 from outreach.sending.states import next_status
-from outreach.suppression import suppress
 
 _EVENT_FOR_OUTCOME = {"sent": "smtp_sent", "bounced": "smtp_bounced", "deferred": "smtp_deferred"}
 

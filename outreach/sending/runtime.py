@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from outreach.config import Settings
 from outreach.context import AppContext
+from outreach.db.models import Alert, AlertVariant
 from outreach.errors import ConfigError
-from outreach.models import Alert, AlertVariant
 from outreach.sending.config import SendingConfig
-from outreach.settings import Settings
 
 ALERT_CACHE_SIZE = 32
 
@@ -50,7 +50,7 @@ class SendingRuntime:
         if self._sender is None:
             if not self.settings.smtp_url:
                 raise ConfigError("OUTREACH_SMTP_URL: not set; workers need an SMTP server")
-            from outreach.smtp import sender_from_settings
+            from outreach.mta.smtp import sender_from_settings
 
             self._sender = sender_from_settings(self.settings, self.config.smtp_connections)
         return self._sender
@@ -62,7 +62,7 @@ class SendingRuntime:
             self._limiter_built = True
             limits = self.config.rate_limits
             if not limits.unlimited:
-                from outreach.ratelimit import limiter_from_limits
+                from outreach.sending.ratelimit import limiter_from_limits
 
                 prefix = f"{self.config.broker_prefix}outreach:rl"
                 self._limiter = limiter_from_limits(limits, self.settings.broker_url, prefix)
@@ -70,7 +70,7 @@ class SendingRuntime:
 
     def compose(self, *args: Any, **kwargs: Any) -> Any:
         if self._compose is None:
-            from outreach.composer import compose
+            from outreach.mail.compose import compose
 
             self._compose = compose
         return self._compose(*args, **kwargs)

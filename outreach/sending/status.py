@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from outreach.db.models import Alert, Message
 from outreach.errors import UserError
-from outreach.models import Alert, Message
 from outreach.sending.states import FINAL_STATUSES, MESSAGE_STATUSES
 
 

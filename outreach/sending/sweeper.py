@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from outreach.models import Alert, Message, MessageEvent
+from outreach.db.models import Alert, Message, MessageEvent
 from outreach.sending.claim import claimable
 from outreach.sending.config import SendingConfig
 from outreach.sending.control import finish_if_complete

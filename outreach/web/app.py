@@ -11,15 +11,15 @@ from sqlalchemy import text
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from outreach.config import Settings
 from outreach.context import AppContext
 from outreach.errors import ConfigError
-from outreach.settings import Settings
 
 log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "web"
 BLUEPRINTS = (
-    "outreach.web.unsubscribe",
+    "outreach.web.unsubscribe.views",
     "outreach.web.tracking",
     "outreach.web.dashboard",
 )

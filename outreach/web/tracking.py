@@ -1,4 +1,4 @@
-"""Opt-in open and click tracking: `/o/<signed>.gif` and `/c/<signed>` (outreach.links).
+"""Opt-in open and click tracking: `/o/<signed>.gif` and `/c/<signed>` (outreach.mail.links).
 
 Recorded only for alerts with `track_opens` / `track_clicks`. The click redirect goes to link
 number N of the message's own alert variant (`AlertVariant.links`), never to a URL taken from
@@ -19,9 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from outreach.db import session_scope
-from outreach.models import AlertVariant, Message, MessageEvent, utcnow
-from outreach.tokens import read_link
+from outreach.db.models import AlertVariant, Message, MessageEvent, utcnow
+from outreach.db.session import session_scope
+from outreach.mail.tokens import read_link
 from outreach.web.app import app_context
 
 bp = Blueprint("tracking", __name__)

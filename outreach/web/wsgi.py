@@ -5,7 +5,7 @@ Settings come from the environment (and an optional .env in the working director
 
 from __future__ import annotations
 
-from outreach.settings import load_settings
+from outreach.config import load_settings
 from outreach.web.app import create_app
 
 app = create_app(load_settings())

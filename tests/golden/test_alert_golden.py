@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from outreach.composer import render
+from outreach.mail.compose import render
 from tests.unit.alerts.helpers import alert, contact, settings, variant_from_file
 
 HERE = Path(__file__).parent / "alerts"

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from outreach.addresses import address_hash
-from outreach.models import Alert, AlertVariant, Contact, Message, Outlet, utcnow
-from outreach.settings import Settings
-from outreach.tokens import message_token
+from outreach.config import Settings
+from outreach.contacts.addresses import address_hash
+from outreach.db.models import Alert, AlertVariant, Contact, Message, Outlet, utcnow
+from outreach.mail.tokens import message_token
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "inbound"
 LINKS = ["https://news.example.org/statement", "https://example.com/photos?id=7&lang=en"]

@@ -7,10 +7,10 @@ from pathlib import Path
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from outreach.addresses import address_hash
 from outreach.alerts.create import create_alert
-from outreach.models import Alert, Contact, Message
-from outreach.settings import Settings
+from outreach.config import Settings
+from outreach.contacts.addresses import address_hash
+from outreach.db.models import Alert, Contact, Message
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -10,12 +10,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from outreach.config import Settings
 from outreach.context import AppContext
-from outreach.db import session_scope
+from outreach.db.session import session_scope
 from outreach.sending.blast import BlastSummary, create_blast
 from outreach.sending.control import get_alert
 from outreach.sending.status import alert_status
-from outreach.settings import Settings
 
 FAST = {
     "OUTREACH_SEND_LEASE_SECONDS": "5",

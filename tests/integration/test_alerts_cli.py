@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.alerts.create import create_alert
-from outreach.composer import compose, pick_variant
-from outreach.models import Alert, AlertVariant, Contact, Outlet
-from outreach.settings import Settings
+from outreach.config import Settings
+from outreach.db.models import Alert, AlertVariant, Contact, Outlet
+from outreach.mail.compose import compose, pick_variant
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 pytestmark = pytest.mark.integration

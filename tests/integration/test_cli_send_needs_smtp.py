@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import func, select
 
-from outreach.models import Message
+from outreach.db.models import Message
 from tests.integration.sending_data import add_contacts, make_alert
 
 

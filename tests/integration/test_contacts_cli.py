@@ -12,7 +12,7 @@ from click.testing import Result
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from outreach.models import (
+from outreach.db.models import (
     Alert,
     Contact,
     ContactEvent,

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.contacts import lifecycle
 from outreach.contacts.importer import import_csv
+from outreach.db.models import Contact, ContactEvent, ContactLabel, Outlet, Suppression
 from outreach.errors import UserError
-from outreach.models import Contact, ContactEvent, ContactLabel, Outlet, Suppression
 
 DATA = Path(__file__).parents[1] / "data" / "contacts"
 pytestmark = pytest.mark.integration

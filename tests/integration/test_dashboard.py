@@ -7,8 +7,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from outreach.models import Alert
-from outreach.settings import Settings
+from outreach.config import Settings
+from outreach.db.models import Alert
 from outreach.web.app import create_app
 from tests.fixtures.db import make_test_settings
 
@@ -199,8 +199,8 @@ def test_pages_render(client, reach_example):
 
 
 def test_contacts_pagination_and_suppression(client, reach_example, sessions):
-    from outreach.models import Contact
-    from outreach.suppression import suppress
+    from outreach.contacts.suppression import suppress
+    from outreach.db.models import Contact
 
     with sessions() as s:
         contact = s.scalar(select(Contact).where(Contact.email == "gil@freelance.test"))

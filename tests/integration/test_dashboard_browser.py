@@ -6,9 +6,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 
-from outreach.models import Alert, Message, MessageEvent
-from outreach.models.base import utcnow
-from outreach.settings import Settings
+from outreach.config import Settings
+from outreach.db.models import Alert, Message, MessageEvent
+from outreach.db.models.base import utcnow
 from tests.fixtures.cli import json_output
 from tests.fixtures.db import make_test_settings
 from tests.fixtures.web import start_server, stop_server

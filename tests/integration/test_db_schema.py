@@ -1,7 +1,7 @@
-from outreach.addresses import address_hash
-from outreach.db import current_revision, ensure_current, head_revision
-from outreach.models import Contact, Suppression
-from outreach.suppression import is_suppressed, resubscribe, suppress
+from outreach.contacts.addresses import address_hash
+from outreach.contacts.suppression import is_suppressed, resubscribe, suppress
+from outreach.db.models import Contact, Suppression
+from outreach.db.session import current_revision, ensure_current, head_revision
 
 
 def test_migrated_schema_is_current(engine):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from outreach.models import Alert, Contact, Message
+from outreach.db.models import Alert, Contact, Message
 from outreach.sending.blast import create_blast
 from tests.fixtures.cli import json_output
 
@@ -104,7 +104,7 @@ def test_follow_up_end_to_end_threaded(session, settings, smtp_sink, run_cli, mo
     from dataclasses import replace
     from email import message_from_bytes, policy
 
-    from outreach.models import InboundMail
+    from outreach.db.models import InboundMail
     from outreach.web.app import create_app  # noqa: F401 - the app and CLI share settings
     from tests.integration.sending_data import add_contacts, make_alert
 

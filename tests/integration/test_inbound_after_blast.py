@@ -9,8 +9,8 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
-from outreach.addresses import address_hash
-from outreach.models import Contact, Message, Outlet
+from outreach.contacts.addresses import address_hash
+from outreach.db.models import Contact, Message, Outlet
 from tests.integration import inbound_mail
 from tests.integration.sending_data import make_alert
 

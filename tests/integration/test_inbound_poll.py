@@ -12,10 +12,10 @@ import time
 import pytest
 from sqlalchemy import func, select
 
+from outreach.config import Settings
+from outreach.db.models import Contact, InboundMail, Message, MessageEvent, Suppression
 from outreach.inbound import poll as poll_module
 from outreach.inbound.poll import poll_mailbox
-from outreach.models import Contact, InboundMail, Message, MessageEvent, Suppression
-from outreach.settings import Settings
 from tests.fixtures.db import make_test_settings, settings_env
 from tests.fixtures.imap import ImapServer
 from tests.integration.inbound_rows import make_sent_alert, readdressed

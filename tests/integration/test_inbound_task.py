@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from outreach.settings import Settings
+from outreach.config import Settings
 from tests.fixtures.db import make_test_settings
 from tests.fixtures.imap import ImapServer
 from tests.integration.inbound_rows import make_sent_alert, readdressed

@@ -12,13 +12,13 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from outreach.ratelimit import (
+from outreach.config import Settings
+from outreach.sending.ratelimit import (
     REDIS_DOWN_WAIT,
     LocalRateLimiter,
     RedisRateLimiter,
     limiter_from_settings,
 )
-from outreach.settings import Settings
 from tests.fixtures.services import REDIS_URL, port_open, require
 
 

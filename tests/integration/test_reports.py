@@ -7,7 +7,7 @@ from collections import Counter
 
 from sqlalchemy import select
 
-from outreach.models import Contact, Message, Outlet
+from outreach.db.models import Contact, Message, Outlet
 from tests.fixtures.cli import json_output
 from tests.fixtures.reach import EXPECTED
 
@@ -108,7 +108,7 @@ def test_report_after_a_real_blast(session, settings, smtp_sink, run_cli, monkey
     from dataclasses import replace
 
     from outreach.contacts.importer import import_csv
-    from outreach.models import InboundMail
+    from outreach.db.models import InboundMail
     from tests.integration.sending_data import EXAMPLES, make_alert
 
     fast = {"OUTREACH_RETRY_SCHEDULE": "0.2,0.4", "OUTREACH_SWEEP_SECONDS": "0.2"}
@@ -151,7 +151,7 @@ def test_report_after_a_real_blast(session, settings, smtp_sink, run_cli, monkey
 
 
 def test_report_of_an_alert_never_sent(run_cli, sessions, tmp_path):
-    from outreach.models import Alert
+    from outreach.db.models import Alert
 
     with sessions() as s:
         s.add(Alert(title="Draft", state="draft", segment={}))

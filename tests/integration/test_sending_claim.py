@@ -6,15 +6,15 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from outreach.models import Message, MessageEvent
-from outreach.models.base import utcnow
+from outreach.contacts.suppression import suppress
+from outreach.db.models import Message, MessageEvent
+from outreach.db.models.base import utcnow
 from outreach.sending import control
 from outreach.sending.blast import create_blast
 from outreach.sending.claim import claim_batch
 from outreach.sending.config import SendingConfig
 from outreach.sending.record import Outcome, record_connection, record_outcome
 from outreach.sending.sweeper import sweep
-from outreach.suppression import suppress
 from tests.integration.sending_data import add_contacts, contact, make_alert, message_rows
 
 SENT = Outcome("smtp_sent", "sent", 250, "2.0.0 Ok", False)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from outreach.suppression import suppress
+from outreach.contacts.suppression import suppress
 from tests.integration.sending_data import add_contacts, contact, make_alert, message_rows
 from tests.integration.sending_run import own_session
 
@@ -152,7 +152,7 @@ def received_once(sink) -> set[str]:  # type: ignore[no-untyped-def]
 def event_kinds(session, message_id: int) -> list[str]:  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
-    from outreach.models import MessageEvent
+    from outreach.db.models import MessageEvent
 
     return list(session.scalars(select(MessageEvent.kind)
                                 .where(MessageEvent.message_id == message_id)
@@ -161,7 +161,7 @@ def event_kinds(session, message_id: int) -> list[str]:  # type: ignore[no-untyp
 
 def is_suppressed(settings, email: str) -> bool:  # type: ignore[no-untyped-def]
     """Checked through a connection of its own (see `own_session`)."""
-    from outreach.suppression import is_suppressed as check
+    from outreach.contacts.suppression import is_suppressed as check
 
     with own_session(settings) as own:
         return check(own, email)

@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
-from outreach.models import Message, Suppression
-from outreach.suppression import suppress
+from outreach.contacts.suppression import suppress
+from outreach.db.models import Message, Suppression
 from tests.fixtures.services import REDIS_URL
 from tests.integration.sending_data import add_contacts, contact, make_alert, message_rows
 from tests.integration.sending_run import (

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from outreach.smtp import SmtpSender
+from outreach.mta.smtp import SmtpSender
 from tests.fixtures.smtp import RecordingSmtpServer, _Handler
 from tests.integration.test_smtp_sender import BODY, FROM, message
 

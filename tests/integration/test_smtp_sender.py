@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from outreach.settings import Settings
-from outreach.smtp import SmtpPool, SmtpSender, sender_from_settings
+from outreach.config import Settings
+from outreach.mta.smtp import SmtpPool, SmtpSender, sender_from_settings
 from tests.fixtures.smtp import RecordingSmtpServer
 from tests.fixtures.tls import TlsMaterial
 

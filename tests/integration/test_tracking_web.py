@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from outreach.links import click_url, open_pixel_url
-from outreach.models import MessageEvent
-from outreach.tokens import sign_link
+from outreach.db.models import MessageEvent
+from outreach.mail.links import click_url, open_pixel_url
+from outreach.mail.tokens import sign_link
 from outreach.web.app import create_app
 from tests.integration.inbound_rows import LINKS, make_sent_alert
 
@@ -121,7 +121,7 @@ def test_nothing_is_recorded_when_the_alert_does_not_track(client, settings, ses
 ])
 def test_click_never_redirects_to_a_non_web_link(client, settings, sessions, stored) -> None:
     """Even if a stored link were not a web URL (compile filters them), no redirect to it."""
-    from outreach.models import AlertVariant
+    from outreach.db.models import AlertVariant
 
     with sessions() as session:
         mid = make_sent_alert(session, settings, ["anna@example.net"], track=True).messages[

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from outreach.links import unsubscribe_url
+from outreach.mail.links import unsubscribe_url
 from tests.fixtures.web import post_one_click, start_server, stop_server
 from tests.integration.unsubscribe_data import contact_state, events, seed
 

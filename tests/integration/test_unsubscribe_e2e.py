@@ -15,13 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outreach.alerts.create import create_alert
-from outreach.models import Alert, Message
-from outreach.segments import Segment
+from outreach.contacts.segments import Segment
+from outreach.db.models import Alert, Message
+from outreach.mta.smtp import SmtpSender
 from outreach.sending.blast import BlastSummary, create_blast
 from outreach.sending.control import pause, resume
 from outreach.sending.deliver import deliver_batch
 from outreach.sending.runtime import SendingRuntime
-from outreach.smtp import SmtpSender
 from tests.fixtures.web import post_one_click
 from tests.integration.unsubscribe_data import contact_state, events, make_contact
 
@@ -45,7 +45,7 @@ def contacts(session: Session) -> dict[str, int]:
 
 
 # Ids, not ORM objects, cross these helpers: touching an expired object would open a read
-# transaction, and SQLite (BEGIN IMMEDIATE, see outreach.db) would lock out the web server.
+# transaction, and SQLite (BEGIN IMMEDIATE, see outreach.db.session) would lock out the web server.
 
 def new_alert(session: Session, settings) -> int:
     alert = create_alert(session, settings, EXAMPLES / "alert.md", segment=Segment(), variants={

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from outreach.errors import ConfigError
-from outreach.links import unsubscribe_url
+from outreach.mail.links import unsubscribe_url
 from outreach.web.app import create_app
 from tests.fixtures.db import settings_env
 from tests.integration.unsubscribe_data import contact_state, seed

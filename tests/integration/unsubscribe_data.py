@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from outreach.addresses import address_hash
-from outreach.models import Alert, AlertVariant, Contact, ContactEvent, Message, Suppression
+from outreach.contacts.addresses import address_hash
+from outreach.db.models import Alert, AlertVariant, Contact, ContactEvent, Message, Suppression
 
 
 def make_alert(session: Session, languages: tuple[str, ...] = ("en", "ru", "hu")) -> Alert:

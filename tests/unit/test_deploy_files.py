@@ -65,7 +65,7 @@ def test_dockerfile_is_slim_non_root_and_copies_templates() -> None:
 
 
 def test_env_example_names_known_settings() -> None:
-    from outreach.settings import _VARS
+    from outreach.config import _VARS
 
     text = (ROOT / "deploy" / "outreach.env.example").read_text()
     names = set(re.findall(r"^#? ?(OUTREACH_[A-Z_]+)=", text, re.M))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from outreach.config import load_settings
 from outreach.errors import ConfigError
-from outreach.ratelimit import LocalRateLimiter, _Rates
-from outreach.ratelimit_config import parse_rate, parse_rate_limits
-from outreach.settings import load_settings
+from outreach.sending.ratelimit import LocalRateLimiter, _Rates
+from outreach.sending.ratelimit_config import parse_rate, parse_rate_limits
 
 
 def test_parse_full_example() -> None:
@@ -71,7 +71,7 @@ def test_bucket_uses_listed_parent_domain_else_own() -> None:
 
 def test_local_limiter_spaces_messages(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [1000.0]
-    monkeypatch.setattr("outreach.ratelimit.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("outreach.sending.ratelimit.time.monotonic", lambda: clock[0])
     limiter = LocalRateLimiter(10, {"example.org": 2}, None)
     assert limiter.wait_time("example.org") == 0
     assert limiter.wait_time("example.org") == pytest.approx(0.5)  # 2/s: 0.5 s apart
@@ -85,7 +85,7 @@ def test_local_limiter_spaces_messages(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_local_limiter_burst_and_unlimited(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [50.0]
-    monkeypatch.setattr("outreach.ratelimit.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("outreach.sending.ratelimit.time.monotonic", lambda: clock[0])
     burst = LocalRateLimiter(100, {}, None)  # 100/s with 0.1 s of burst: 10 at once
     assert [burst.wait_time("example.org") for _ in range(11)].count(0) == 10
     free = LocalRateLimiter(None, {}, None)
@@ -94,7 +94,7 @@ def test_local_limiter_burst_and_unlimited(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_local_slow_down_pauses_domain_or_all(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [0.0]
-    monkeypatch.setattr("outreach.ratelimit.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("outreach.sending.ratelimit.time.monotonic", lambda: clock[0])
     limiter = LocalRateLimiter(None, {}, None)
     limiter.slow_down("example.org", 30)
     limiter.slow_down("example.org", 5)  # never shortens a longer pause

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from outreach.report_model import (
+from outreach.reports.rows import (
     ReachRow,
     check_consistent,
     filter_rows,

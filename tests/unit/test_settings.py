@@ -1,7 +1,7 @@
 import pytest
 
+from outreach.config import DEV_SECRET, load_settings
 from outreach.errors import ConfigError
-from outreach.settings import DEV_SECRET, load_settings
 
 
 def test_defaults_are_embedded_sqlite_without_broker():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from outreach.errors import ConfigError
-from outreach.smtp import SmtpResult, _payload, classify, parse_smtp_url
+from outreach.mta.smtp import SmtpResult, _payload, classify, parse_smtp_url
 
 
 @pytest.mark.parametrize(("code", "outcome"), [

@@ -1,4 +1,4 @@
-from outreach.tokens import (
+from outreach.mail.tokens import (
     find_tagged,
     message_token,
     parse_message_token,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from outreach.cli.web import bind_address, redact_path
-from outreach.web.unsubscribe_text import EN, STRINGS, masked, strings_for
+from outreach.web.unsubscribe.text import EN, STRINGS, masked, strings_for
 
 
 @pytest.mark.parametrize("lang", sorted(STRINGS))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from outreach.links import unsubscribe_url
-from outreach.models import Alert, AlertVariant, Contact, Message
-from outreach.tokens import message_token, sign_link
-from outreach.unsubscribe import LinkTarget, message_id_from_link
+from outreach.contacts.unsubscribe import LinkTarget, message_id_from_link
+from outreach.db.models import Alert, AlertVariant, Contact, Message
+from outreach.mail.links import unsubscribe_url
+from outreach.mail.tokens import message_token, sign_link
 from tests.fixtures.db import TEST_SECRET, make_test_settings
 
 SETTINGS = make_test_settings()

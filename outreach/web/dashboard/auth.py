@@ -35,7 +35,7 @@ from flask import (
     url_for,
 )
 
-from outreach.settings import Settings
+from outreach.config import Settings
 from outreach.web.app import app_context
 from outreach.web.dashboard.limiter import make_limiter
 

@@ -12,8 +12,8 @@ import time
 from collections import deque
 from typing import Any, Protocol
 
+from outreach.config import Settings
 from outreach.errors import ConfigError
-from outreach.settings import Settings
 
 WINDOW = 60.0
 DEFAULT_LIMIT = 5

@@ -9,8 +9,7 @@ from typing import Any
 from sqlalchemy import Integer, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from outreach.db import LIKE_ESCAPE, escape_like
-from outreach.models import (
+from outreach.db.models import (
     Alert,
     Contact,
     InboundMail,
@@ -19,6 +18,7 @@ from outreach.models import (
     Outlet,
     Suppression,
 )
+from outreach.db.session import LIKE_ESCAPE, escape_like
 
 OUTCOMES = ("sent", "deferred", "bounced", "failed")
 PAGE_SIZE = 50

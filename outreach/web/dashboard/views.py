@@ -19,11 +19,11 @@ from flask import (
 )
 from sqlalchemy.orm import Session
 
-from outreach.db import session_scope
+from outreach.db.models import MESSAGE_STATUSES, Alert
+from outreach.db.session import session_scope
 from outreach.errors import UserError
-from outreach.models import MESSAGE_STATUSES, Alert
-from outreach.report_model import DIMENSIONS, filter_rows, summary
-from outreach.reports import alert_overview, reach_report, reply_counts, status_counts
+from outreach.reports.reach import alert_overview, reach_report, reply_counts, status_counts
+from outreach.reports.rows import DIMENSIONS, filter_rows, summary
 from outreach.web.app import app_context
 from outreach.web.dashboard.chart import outcomes_svg
 from outreach.web.dashboard.queries import outcome_timeline, replies

@@ -9,8 +9,8 @@ from typing import Any, cast
 
 from outreach.alerts.compile import compile_variant
 from outreach.alerts.source import parse_source, read_source
-from outreach.models import Alert, AlertVariant, Contact, Outlet
-from outreach.settings import Settings
+from outreach.config import Settings
+from outreach.db.models import Alert, AlertVariant, Contact, Outlet
 from tests.fixtures.db import make_test_settings
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"

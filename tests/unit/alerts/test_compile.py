@@ -7,8 +7,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from outreach.composer import render
 from outreach.errors import UserError
+from outreach.mail.compose import render
 from tests.unit.alerts.helpers import (
     SIMPLE,
     alert,
@@ -114,7 +114,7 @@ def test_click_and_open_tracking_when_asked() -> None:
 
 
 def test_click_urls_name_the_message_and_link_index() -> None:
-    from outreach.tokens import read_link
+    from outreach.mail.tokens import read_link
 
     variant = variant_from_file("alert.md", track_clicks=True)
     html = render(variant, alert(track_clicks=True), contact(), 42, settings()).html

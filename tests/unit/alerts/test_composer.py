@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from outreach.composer import compose, pick_variant, render
-from outreach.models import Alert, AlertVariant
-from outreach.tokens import find_tagged, message_token, read_link
+from outreach.db.models import Alert, AlertVariant
+from outreach.mail.compose import compose, pick_variant, render
+from outreach.mail.tokens import find_tagged, message_token, read_link
 from tests.unit.alerts.helpers import (
     SIMPLE,
     alert,

@@ -9,7 +9,7 @@ import dkim
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from outreach.composer import compose
+from outreach.mail.compose import compose
 from tests.unit.alerts.helpers import SIMPLE, alert, contact, settings, variant_from_text
 
 

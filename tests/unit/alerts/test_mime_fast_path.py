@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from outreach.alerts import mime_template
-from outreach.alerts.mime_reference import reference_message
-from outreach.composer import compose
-from outreach.models import AlertVariant
+from outreach.db.models import AlertVariant
+from outreach.mail import mime_template
+from outreach.mail.compose import compose
+from tests.support.mime_reference import reference_message
 from tests.unit.alerts.helpers import (
     SIMPLE,
     alert,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from outreach.composer import render
+from outreach.mail.compose import render
 from tests.unit.alerts.helpers import SIMPLE, alert, contact, settings, variant_from_text
 
 BODY = "# T\n\nHi {{ contact.first_name | default(\"colleague\") }}! [{{ contact.role }}]\n" \

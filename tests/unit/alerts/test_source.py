@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from outreach.alerts.source import parse_source, read_source
+from outreach.contacts.segments import Segment
 from outreach.errors import UserError
-from outreach.segments import Segment
 
 P = Path("a.md")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from outreach.addresses import address_hash
+from outreach.contacts.addresses import address_hash
 from outreach.contacts.fields import ContactRow, Header, RowError, parse_row, split_labels
 from outreach.errors import UserError
 

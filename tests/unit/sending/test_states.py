@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from outreach.models import ALERT_STATES as MODEL_ALERT_STATES
-from outreach.models import MESSAGE_STATUSES as MODEL_STATUSES
+from outreach.db.models import ALERT_STATES as MODEL_ALERT_STATES
+from outreach.db.models import MESSAGE_STATUSES as MODEL_STATUSES
 from outreach.sending.states import (
     ALERT_EVENTS,
     ALERT_STATES,

@@ -1,0 +1,24 @@
+"""Typed SQLAlchemy models. Importing this package registers every table on `Base.metadata`."""
+
+from outreach.db.models.alerts import ALERT_STATES, Alert, AlertVariant
+from outreach.db.models.base import Base, utcnow
+from outreach.db.models.contacts import (
+    CONTACT_STATUSES,
+    CONTACT_TYPES,
+    OUTLET_KINDS,
+    SUPPRESSION_REASONS,
+    Contact,
+    ContactEvent,
+    ContactLabel,
+    Outlet,
+    Suppression,
+)
+from outreach.db.models.inbound import INBOUND_KINDS, InboundMail
+from outreach.db.models.messages import MESSAGE_STATUSES, Message, MessageEvent
+
+__all__ = [
+    "ALERT_STATES", "CONTACT_STATUSES", "CONTACT_TYPES", "INBOUND_KINDS", "MESSAGE_STATUSES",
+    "OUTLET_KINDS", "SUPPRESSION_REASONS", "Alert", "AlertVariant", "Base", "Contact",
+    "ContactEvent", "ContactLabel", "InboundMail", "Message", "MessageEvent", "Outlet",
+    "Suppression", "utcnow",
+]
