@@ -8,7 +8,7 @@ Create Date: ${create_date}
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy import Text  # noqa: F401
-import outreach.models.base
+import outreach.db.models.base
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}

@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models. Importing this package registers every table on `Base.metadata`."""
 
 from outreach.db.models.alerts import ALERT_STATES, Alert, AlertVariant
+from outreach.db.models.audit import ACTOR_KINDS, AuditEvent
 from outreach.db.models.base import Base, utcnow
 from outreach.db.models.contacts import (
     CONTACT_STATUSES,
@@ -17,8 +18,25 @@ from outreach.db.models.inbound import INBOUND_KINDS, InboundMail
 from outreach.db.models.messages import MESSAGE_STATUSES, Message, MessageEvent
 
 __all__ = [
-    "ALERT_STATES", "CONTACT_STATUSES", "CONTACT_TYPES", "INBOUND_KINDS", "MESSAGE_STATUSES",
-    "OUTLET_KINDS", "SUPPRESSION_REASONS", "Alert", "AlertVariant", "Base", "Contact",
-    "ContactEvent", "ContactLabel", "InboundMail", "Message", "MessageEvent", "Outlet",
-    "Suppression", "utcnow",
+    "ACTOR_KINDS",
+    "ALERT_STATES",
+    "CONTACT_STATUSES",
+    "CONTACT_TYPES",
+    "INBOUND_KINDS",
+    "MESSAGE_STATUSES",
+    "OUTLET_KINDS",
+    "SUPPRESSION_REASONS",
+    "Alert",
+    "AlertVariant",
+    "AuditEvent",
+    "Base",
+    "Contact",
+    "ContactEvent",
+    "ContactLabel",
+    "InboundMail",
+    "Message",
+    "MessageEvent",
+    "Outlet",
+    "Suppression",
+    "utcnow",
 ]

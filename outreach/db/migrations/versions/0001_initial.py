@@ -2,15 +2,14 @@
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2026-11-25 14:46:29.088024
+Create Date: 2026-11-29 10:59:07.951069
 """
 
-import sqlalchemy as sa
 from alembic import op
-from sqlalchemy import Text
-from sqlalchemy.dialects import postgresql
-
+import sqlalchemy as sa
+from sqlalchemy import Text  # noqa: F401
 import outreach.db.models.base
+from sqlalchemy.dialects import postgresql
 
 revision = "0001_initial"
 down_revision = None
@@ -36,7 +35,9 @@ def upgrade() -> None:
         sa.Column("track_opens", sa.Boolean(), nullable=False),
         sa.Column("track_clicks", sa.Boolean(), nullable=False),
         sa.Column("follow_up_of", sa.Integer(), nullable=True),
-        sa.Column("scheduled_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "scheduled_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column("started_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("finished_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=False),
@@ -47,6 +48,25 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("alerts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_alerts_state"), ["state"], unique=False)
+
+    op.create_table(
+        "audit_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=320), nullable=False),
+        sa.Column("actor_kind", sa.String(length=10), nullable=False),
+        sa.Column("action", sa.String(length=64), nullable=False),
+        sa.Column("target", sa.String(length=200), nullable=False),
+        sa.Column(
+            "detail",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_events")),
+    )
+    with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.create_index("ix_audit_events_action_at", ["action", "at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_audit_events_at"), ["at"], unique=False)
 
     op.create_table(
         "outlets",
@@ -248,7 +268,9 @@ def upgrade() -> None:
         sa.Column("bounce_code", sa.String(length=20), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("mailbox_uid", sa.String(length=100), nullable=True),
-        sa.Column("received_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "received_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.ForeignKeyConstraint(
             ["alert_id"],
             ["alerts.id"],
@@ -375,6 +397,11 @@ def downgrade() -> None:
     op.drop_table("contacts")
     op.drop_table("alert_variants")
     op.drop_table("outlets")
+    with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_audit_events_at"))
+        batch_op.drop_index("ix_audit_events_action_at")
+
+    op.drop_table("audit_events")
     with op.batch_alter_table("alerts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_alerts_state"))
 

@@ -1,0 +1,67 @@
+"""Who is asking, and may they: the console's role checks, done on the server for every route.
+
+Roles rank `viewer` < `sender` < `admin`. `requires(role)` wraps a view; `current_actor()`
+names the logged-in user for the audit log.
+
+PLACEHOLDER until named accounts land (issue 12): the shared-password session
+(OUTREACH_DASHBOARD_PASSWORD) acts as one `admin` called "dashboard". The accounts work replaces
+the body of `current_user`, keeping this module's API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort
+
+from outreach.audit import Actor
+
+ROLES = ("viewer", "sender", "admin")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    id: int | None
+    email: str
+    role: str
+
+    def has(self, role: str) -> bool:
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+def current_user() -> CurrentUser | None:
+    """The logged-in user of this request, or None."""
+    from outreach.web.dashboard.auth import logged_in
+
+    return CurrentUser(None, "dashboard", "admin") if logged_in() else None
+
+
+def current_actor() -> Actor:
+    user = current_user()
+    return Actor(user.email if user else "anonymous", "user")
+
+
+def can(role: str) -> bool:
+    user = current_user()
+    return bool(user and user.has(role))
+
+
+def requires(role: str) -> Callable[[F], F]:
+    """Refuse (403) a user whose role ranks below `role`; checked on every call."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+
+    def wrap(view: F) -> F:
+        @wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            if not can(role):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return checked  # type: ignore[return-value]
+
+    return wrap
