@@ -11,22 +11,11 @@ import logging
 import os
 from typing import Any
 
-from outreach.config import Settings
 from outreach.context import AppContext
 from workers.app import app, current_settings
 
 log = logging.getLogger(__name__)
-DEFAULT_POLL_SECONDS = 60.0
 _contexts: dict[int, AppContext] = {}
-
-
-def poll_seconds(settings: Settings) -> float:
-    raw = settings.extra.get("OUTREACH_INBOUND_POLL_SECONDS", "").strip()
-    try:
-        value = float(raw) if raw else DEFAULT_POLL_SECONDS
-    except ValueError:
-        value = DEFAULT_POLL_SECONDS
-    return value if value >= 1 else DEFAULT_POLL_SECONDS
 
 
 def beat_schedule() -> dict[str, Any]:
@@ -34,7 +23,7 @@ def beat_schedule() -> dict[str, Any]:
     settings = current_settings()
     if not settings.imap_url:
         return {}
-    seconds = poll_seconds(settings)
+    seconds = settings.inbound_poll_seconds
     return {"poll-inbound": {"task": "workers.tasks_inbound.poll_inbound", "schedule": seconds,
                              "options": {"queue": "urgent", "expires": seconds * 2}}}
 

@@ -23,7 +23,7 @@ from outreach.db.session import session_scope, upgrade
 from outreach.errors import UserError
 
 PROJECT = Path(__file__).resolve().parents[2]
-DEMO_TUNING = {"OUTREACH_SWEEP_SECONDS": "0.5", "OUTREACH_RETRY_SCHEDULE": "1,2,5"}
+DEMO_TUNING = {"sweep_seconds": 0.5, "retry_schedule": (1.0, 2.0, 5.0)}
 
 
 def find_example(name: str) -> Path:
@@ -67,7 +67,7 @@ def demo_cmd(directory: Path) -> None:
     shutil.rmtree(maildir, ignore_errors=True)
     with maildir_sink(maildir) as port:
         settings = Settings(database_url=f"sqlite:///{(directory / 'demo.sqlite').resolve()}",
-                            smtp_url=f"smtp://127.0.0.1:{port}", extra=DEMO_TUNING)
+                            smtp_url=f"smtp://127.0.0.1:{port}", **DEMO_TUNING)
         ctx = AppContext(settings)
         alert_id = _prepare(ctx, contacts_csv, alert_md, console)
         drive(ctx, alert_id, True, console)

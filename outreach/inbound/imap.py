@@ -20,10 +20,10 @@ from urllib.parse import unquote, urlsplit
 
 from imapclient import IMAPClient
 
+from outreach.config import DEFAULT_KEYWORD, Settings, processed_mode
 from outreach.errors import ConfigError, UserError
 from outreach.mta.hosts import is_loopback_host
 
-DEFAULT_KEYWORD = "$OutreachDone"
 DEFAULT_CHUNK = 25
 MAX_MESSAGE_BYTES = 10_000_000  # a larger message is read truncated (and reported unparseable)
 _DEFAULT_PORTS = {"imaps": 993, "imap+starttls": 143, "imap": 143}
@@ -44,9 +44,17 @@ class ImapConfig:
     timeout: float = 60.0
 
 
-def parse_imap_url(url: str, extra: Mapping[str, str] | None = None) -> ImapConfig:
-    """An ImapConfig from OUTREACH_IMAP_URL plus the optional OUTREACH_IMAP_* tuning knobs."""
-    extra = extra or {}
+def imap_config(settings: Settings) -> ImapConfig:
+    """The mailbox of OUTREACH_IMAP_URL with the OUTREACH_IMAP_* knobs (checked by Settings)."""
+    if not settings.imap_url:
+        raise ConfigError("OUTREACH_IMAP_URL: not set (e.g. imaps://user:pass@mail.example.org/INBOX)")
+    return parse_imap_url(settings.imap_url, processed=settings.imap_processed,
+                          ca_file=settings.imap_ca_file, chunk=settings.imap_chunk)
+
+
+def parse_imap_url(url: str, *, processed: str = "flag", ca_file: str | None = None,
+                   chunk: int = DEFAULT_CHUNK) -> ImapConfig:
+    """An ImapConfig from an IMAP URL, how to mark processed mail, and the fetch chunk size."""
     parts = urlsplit(url)
     if parts.scheme not in _DEFAULT_PORTS:
         raise ConfigError("OUTREACH_IMAP_URL: must start with imaps://, imap+starttls:// or imap://")
@@ -56,36 +64,16 @@ def parse_imap_url(url: str, extra: Mapping[str, str] | None = None) -> ImapConf
     if parts.scheme == "imap" and not is_loopback_host(parts.hostname):
         raise ConfigError("OUTREACH_IMAP_URL: plain imap:// is only allowed to a loopback host; "
                           "use imaps:// or imap+starttls://")
-    keyword, move_to = _processed_mode(extra.get("OUTREACH_IMAP_PROCESSED", ""))
+    try:
+        keyword, move_to = processed_mode(processed)
+    except ValueError as exc:
+        raise ConfigError(f"OUTREACH_IMAP_PROCESSED: {exc}") from None
     return ImapConfig(
         scheme=parts.scheme, host=parts.hostname, port=parts.port or _DEFAULT_PORTS[parts.scheme],
         username=unquote(parts.username), password=unquote(parts.password or ""),
         folder=unquote(parts.path.lstrip("/")) or "INBOX",
-        ca_file=extra.get("OUTREACH_IMAP_CA_FILE") or None,
-        keyword=keyword, move_to=move_to,
-        chunk=_positive_int(extra, "OUTREACH_IMAP_CHUNK", DEFAULT_CHUNK),
+        ca_file=ca_file, keyword=keyword, move_to=move_to, chunk=chunk,
     )
-
-
-def _processed_mode(value: str) -> tuple[str | None, str | None]:
-    """'' / 'flag' / 'flag:$Kw' -> keyword; 'move:Folder' -> move to Folder."""
-    value = value.strip()
-    if value.startswith("move:") and value[5:].strip():
-        return None, value[5:].strip()
-    if value in ("", "flag"):
-        return DEFAULT_KEYWORD, None
-    if value.startswith("flag:") and value[5:].strip().lstrip("$").isalnum():
-        return value[5:].strip(), None
-    raise ConfigError("OUTREACH_IMAP_PROCESSED: use 'flag', 'flag:$Keyword' or 'move:Folder'")
-
-
-def _positive_int(extra: Mapping[str, str], name: str, default: int) -> int:
-    raw = extra.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"{name}: must be a positive whole number, not {raw!r}")
-    return int(raw)
 
 
 class Mailbox:

@@ -19,12 +19,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.config import Settings
 from outreach.context import AppContext
-from outreach.errors import ConfigError
 from outreach.inbound.classify import Classification, classify
-from outreach.inbound.imap import Mailbox, parse_imap_url
+from outreach.inbound.imap import Mailbox, imap_config
 from outreach.inbound.matching import UNMATCHED, match, tagged_role
 from outreach.inbound.parse import InboundParsed, parse
-from outreach.inbound.record import Recorded, already_recorded, record, soft_bounce_limit
+from outreach.inbound.record import Recorded, already_recorded, record
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +47,9 @@ def poll_mailbox(app_ctx: AppContext, *, limit: int | None = None,
                  mailbox_factory: Callable[[], Mailbox] | None = None) -> PollReport:
     """Process every unprocessed message (at most `limit`) of the configured mailbox."""
     settings = app_ctx.settings
-    if not settings.imap_url:
-        raise ConfigError("OUTREACH_IMAP_URL: not set (e.g. imaps://user:pass@mail.example.org/INBOX)")
-    config = parse_imap_url(settings.imap_url, settings.extra)
+    config = imap_config(settings)
     sessions = app_ctx.checked_sessions()
-    soft_limit = soft_bounce_limit(settings.extra)
+    soft_limit = settings.soft_bounce_limit
     report = PollReport()
     with (mailbox_factory() if mailbox_factory else Mailbox(config)) as box:
         uids = box.unprocessed()[:limit] if limit else box.unprocessed()

@@ -11,7 +11,6 @@ mailto | reply).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -37,11 +36,6 @@ class Recorded:
     new: bool  # False: this mail was recorded by an earlier poll
     suppressed: bool = False
     inbound_id: int | None = None
-
-
-def soft_bounce_limit(extra: Mapping[str, str]) -> int:
-    raw = extra.get("OUTREACH_SOFT_BOUNCE_LIMIT", "").strip()
-    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_SOFT_BOUNCE_LIMIT
 
 
 def already_recorded(session: Session, parsed: InboundParsed) -> bool:

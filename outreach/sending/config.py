@@ -1,4 +1,4 @@
-"""Tuning knobs for sending, read from `Settings.extra` (optional OUTREACH_* variables).
+"""Tuning knobs for sending, typed in `outreach.config.Settings` (optional OUTREACH_* variables).
 
 | variable                         | default            | meaning                                  |
 |----------------------------------|--------------------|------------------------------------------|
@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from outreach.config import Settings
-from outreach.errors import ConfigError
 from outreach.sending.ratelimit_config import RateLimits, parse_rate_limits
 
 
@@ -42,20 +41,19 @@ class SendingConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SendingConfig:
-        extra = settings.extra
+        """The knobs as typed and checked by `outreach.config.Settings`."""
         return cls(
-            batch_size=_int(extra, "OUTREACH_SEND_BATCH_SIZE", cls.batch_size),
-            lease_seconds=_float(extra, "OUTREACH_SEND_LEASE_SECONDS", cls.lease_seconds),
-            retry_schedule=_schedule(extra.get("OUTREACH_RETRY_SCHEDULE"), cls.retry_schedule),
-            retry_jitter=_float(extra, "OUTREACH_RETRY_JITTER", cls.retry_jitter),
-            give_up_seconds=_float(extra, "OUTREACH_RETRY_GIVE_UP_SECONDS", cls.give_up_seconds),
-            sweep_seconds=_float(extra, "OUTREACH_SWEEP_SECONDS", cls.sweep_seconds),
-            requeue_after_seconds=_float(extra, "OUTREACH_REQUEUE_AFTER_SECONDS",
-                                         cls.requeue_after_seconds),
-            rate_limits=parse_rate_limits(extra.get("OUTREACH_RATE_LIMIT")),
-            slow_down_seconds=_float(extra, "OUTREACH_SLOW_DOWN_SECONDS", cls.slow_down_seconds),
-            smtp_connections=_int(extra, "OUTREACH_SMTP_CONNECTIONS", cls.smtp_connections),
-            broker_prefix=extra.get("OUTREACH_BROKER_PREFIX", "").strip(),
+            batch_size=settings.send_batch_size,
+            lease_seconds=settings.send_lease_seconds,
+            retry_schedule=settings.retry_schedule,
+            retry_jitter=settings.retry_jitter,
+            give_up_seconds=settings.retry_give_up_seconds,
+            sweep_seconds=settings.sweep_seconds,
+            requeue_after_seconds=settings.requeue_after_seconds,
+            rate_limits=parse_rate_limits(settings.rate_limit),
+            slow_down_seconds=settings.slow_down_seconds,
+            smtp_connections=settings.smtp_connections,
+            broker_prefix=settings.broker_prefix,
         )
 
 
@@ -70,33 +68,3 @@ def backoff_seconds(schedule: tuple[float, ...], attempts: int, jitter: float,
 def gives_up(first_attempt_at: datetime, now: datetime, give_up_seconds: float) -> bool:
     """True when a message has been failing for longer than the give-up time."""
     return now - first_attempt_at >= timedelta(seconds=give_up_seconds)
-
-
-def _int(extra: object, var: str, default: int) -> int:
-    return int(_float(extra, var, default))
-
-
-def _float(extra: object, var: str, default: float) -> float:
-    raw = extra.get(var, "").strip()  # type: ignore[attr-defined]
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{var}: {raw!r} is not a number") from None
-    if value < 0:
-        raise ConfigError(f"{var}: must not be negative")
-    return value
-
-
-def _schedule(raw: str | None, default: tuple[float, ...]) -> tuple[float, ...]:
-    if not raw or not raw.strip():
-        return default
-    try:
-        values = tuple(float(x) for x in raw.split(",") if x.strip())
-    except ValueError:
-        raise ConfigError(f"OUTREACH_RETRY_SCHEDULE: {raw!r}: expected seconds like 60,300"
-                          ) from None
-    if not values or min(values) < 0:
-        raise ConfigError("OUTREACH_RETRY_SCHEDULE: give at least one non-negative delay")
-    return values

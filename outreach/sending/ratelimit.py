@@ -188,9 +188,9 @@ class LocalRateLimiter:
 
 def limiter_from_settings(settings: Settings, prefix: str = "outreach:rl",
                           ) -> RedisRateLimiter | LocalRateLimiter:
-    """The limiter for OUTREACH_RATE_LIMIT (in `settings.extra`): shared through the broker's
-    Redis when the broker is redis:// or rediss://, else in-process (embedded mode)."""
-    limits = parse_rate_limits(settings.extra.get("OUTREACH_RATE_LIMIT"))
+    """The limiter for OUTREACH_RATE_LIMIT: shared through the broker's Redis when the broker
+    is redis:// or rediss://, else in-process (embedded mode)."""
+    limits = parse_rate_limits(settings.rate_limit)
     return limiter_from_limits(limits, settings.broker_url, prefix)
 
 

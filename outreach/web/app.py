@@ -13,7 +13,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from outreach.config import Settings
 from outreach.context import AppContext
-from outreach.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +72,7 @@ def _strict_transport_security(response: Response) -> Response:
 
 def _behind_proxy(app: Flask, settings: Settings) -> None:
     """OUTREACH_TRUSTED_PROXIES=N: trust X-Forwarded-* from N proxies in front (default 0)."""
-    raw = settings.extra.get("OUTREACH_TRUSTED_PROXIES", "0").strip() or "0"
-    if not raw.isdigit():
-        raise ConfigError(f"OUTREACH_TRUSTED_PROXIES: {raw!r} is not a number of proxies")
-    hops = int(raw)
+    hops = settings.trusted_proxies
     if hops:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops

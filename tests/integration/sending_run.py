@@ -18,11 +18,11 @@ from outreach.sending.control import get_alert
 from outreach.sending.status import alert_status
 
 FAST = {
-    "OUTREACH_SEND_LEASE_SECONDS": "5",
-    "OUTREACH_RETRY_SCHEDULE": "0.3,0.6",
-    "OUTREACH_SWEEP_SECONDS": "0.5",
-    "OUTREACH_REQUEUE_AFTER_SECONDS": "4",
-    "OUTREACH_SEND_BATCH_SIZE": "100",
+    "send_lease_seconds": 5.0,
+    "retry_schedule": (0.3, 0.6),
+    "sweep_seconds": 0.5,
+    "requeue_after_seconds": 4.0,
+    "send_batch_size": 100,
 }
 
 

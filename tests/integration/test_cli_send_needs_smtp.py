@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from sqlalchemy import func, select
 
@@ -13,7 +11,7 @@ from tests.integration.sending_data import add_contacts, make_alert
 
 @pytest.fixture
 def settings(settings):  # type: ignore[no-untyped-def]
-    return replace(settings, smtp_url=None, broker_url=None)
+    return settings.replace(smtp_url=None, broker_url=None)
 
 
 @pytest.mark.timeout(30)

@@ -233,10 +233,9 @@ def test_login_rate_limit_shared_through_redis(db_url):
 
     parts = urlsplit(REDIS_URL)
     require("Redis", port_open(parts.hostname or "127.0.0.1", parts.port or 6379), REDIS_URL)
-    extra = {"OUTREACH_DASHBOARD_LIMIT_PREFIX": f"test:{uuid.uuid4().hex}",
-             "OUTREACH_DASHBOARD_LOGIN_LIMIT": "3"}
+    knobs = {"dashboard_limit_prefix": f"test:{uuid.uuid4().hex}", "dashboard_login_limit": 3}
     apps = [create_app(make_test_settings(database_url=db_url, dashboard_password=PASSWORD,
-                                          broker_url=REDIS_URL, extra=extra)) for _ in range(2)]
+                                          broker_url=REDIS_URL, **knobs)) for _ in range(2)]
     first, second = (a.test_client() for a in apps)
     login(first, "nope", expect=401)
     login(second, "nope", expect=401)

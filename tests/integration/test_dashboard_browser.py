@@ -125,12 +125,11 @@ def test_real_blast_counts_move_then_pause(page, settings, smtp_sink, session, t
     import subprocess
     import sys
     import time
-    from dataclasses import replace
 
     from tests.fixtures.web import _server_env
     from tests.integration.sending_data import add_contacts, make_alert
 
-    settings = replace(settings, smtp_url=smtp_sink.url)
+    settings = settings.replace(smtp_url=smtp_sink.url)
     add_contacts(session, 60)
     alert = make_alert(session, settings)
     web = start_server(settings, tmp_path)

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from outreach.db.models import Alert, Contact, Message
 from outreach.sending.blast import create_blast
 from tests.fixtures.cli import json_output
+from tests.fixtures.db import settings_env
 
 FOLLOW_UP = """---
 subject: "Update: journalist still detained"
@@ -93,26 +94,23 @@ def test_follow_up_listed_and_errors(run_cli, reach_example, tmp_path):
     assert rows[0]["follow_up_of"] == reach_example.alert_id
 
 
-FAST = {"OUTREACH_RETRY_SCHEDULE": "0.2,0.4", "OUTREACH_SWEEP_SECONDS": "0.2",
-        "OUTREACH_SEND_BATCH_SIZE": "25"}
+FAST = {"retry_schedule": (0.2, 0.4), "sweep_seconds": 0.2, "send_batch_size": 25}
 
 
 def test_follow_up_end_to_end_threaded(session, settings, smtp_sink, run_cli, monkeypatch,
                                        tmp_path):
     """A real blast (embedded worker, aiosmtpd sink), a reply, a bounce, then the follow-up:
     only the non-responders receive it, with In-Reply-To/References = what they got."""
-    from dataclasses import replace
     from email import message_from_bytes, policy
 
     from outreach.db.models import InboundMail
     from outreach.web.app import create_app  # noqa: F401 - the app and CLI share settings
     from tests.integration.sending_data import add_contacts, make_alert
 
-    for key, value in FAST.items():
+    settings = settings.replace(smtp_url=smtp_sink.url, broker_url=None, **FAST)
+    for key, value in settings_env(settings).items():
         monkeypatch.setenv(key, value)
-    monkeypatch.setenv("OUTREACH_SMTP_URL", smtp_sink.url)
     monkeypatch.delenv("OUTREACH_BROKER_URL", raising=False)
-    settings = replace(settings, smtp_url=smtp_sink.url, broker_url=None, extra=FAST)
     emails = add_contacts(session, 5)
     original = make_alert(session, settings)
     run_cli("alert", "send", str(original.id))

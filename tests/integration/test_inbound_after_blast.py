@@ -4,7 +4,6 @@ appended to Dovecot, then one `outreach poll`."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
@@ -15,21 +14,14 @@ from tests.integration import inbound_mail
 from tests.integration.sending_data import make_alert
 
 pytestmark = pytest.mark.integration
-FAST = {"OUTREACH_RETRY_SCHEDULE": "0.2,0.4", "OUTREACH_SWEEP_SECONDS": "0.2"}
+FAST = {"retry_schedule": (0.2, 0.4), "sweep_seconds": 0.2}
 EMAILS = ["gone@example.net", "anna@example.net", "away@example.com", "leaving@example.org"]
 
 
 @pytest.fixture
 def settings(settings, smtp_sink, imap_server):  # type: ignore[no-untyped-def]
-    return replace(settings, smtp_url=smtp_sink.url, broker_url=None, imap_url=imap_server.url,
-                   extra=FAST)
-
-
-@pytest.fixture
-def run_cli(run_cli, monkeypatch):  # type: ignore[no-untyped-def]
-    for key, value in FAST.items():
-        monkeypatch.setenv(key, value)
-    return run_cli
+    return settings.replace(smtp_url=smtp_sink.url, broker_url=None, imap_url=imap_server.url,
+                            **FAST)
 
 
 def test_bounce_reply_auto_reply_and_unsubscribe_after_a_blast(

@@ -145,7 +145,7 @@ def test_matching_by_references_and_by_sender(
 def test_soft_bounces_suppress_after_the_configured_number_in_a_row(
         imap_server: ImapServer, db_url: str, sessions) -> None:
     settings = make_test_settings(database_url=db_url, imap_url=imap_server.url,
-                                  extra={"OUTREACH_SOFT_BOUNCE_LIMIT": "2"})
+                                  soft_bounce_limit=2)
     address = "full.box@example.net"
     with sessions() as session:
         first = make_sent_alert(session, settings, [address], title="First")
@@ -226,7 +226,7 @@ def test_killed_poll_subprocess_loses_nothing_and_records_nothing_twice(
 def test_move_mode_moves_processed_mail_to_a_folder(
         imap_server: ImapServer, db_url: str, sessions) -> None:
     settings = make_test_settings(database_url=db_url, imap_url=imap_server.url,
-                                  extra={"OUTREACH_IMAP_PROCESSED": "move:Processed"})
+                                  imap_processed="move:Processed")
     imap_server.append(DATA_STRANGER)
     assert poll_mailbox(_ctx(settings)).recorded == {"unmatched": 1}
     assert imap_server.count() == 0 and imap_server.count("Processed") == 1
@@ -240,7 +240,7 @@ def test_move_mode_without_the_move_extension(
     monkeypatch.setattr(IMAPClient, "has_capability",
                         lambda self, cap: False if cap.upper() == "MOVE" else real(self, cap))
     settings = make_test_settings(database_url=db_url, imap_url=imap_server.url,
-                                  extra={"OUTREACH_IMAP_PROCESSED": "move:Done"})
+                                  imap_processed="move:Done")
     imap_server.append(DATA_STRANGER, DATA_STRANGER.replace(b"stranger-1@", b"stranger-2@"))
     assert poll_mailbox(_ctx(settings)).recorded == {"unmatched": 2}
     assert imap_server.count() == 0 and imap_server.count("Done") == 2

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def settings(db_url: str, imap_server: ImapServer) -> Settings:
     return make_test_settings(database_url=db_url, imap_url=imap_server.url,
-                              extra={"OUTREACH_INBOUND_POLL_SECONDS": "30"})
+                              inbound_poll_seconds=30)
 
 
 def test_beat_polls_inbound_on_its_schedule(settings: Settings, imap_server: ImapServer,

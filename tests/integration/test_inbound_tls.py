@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 def test_imaps_with_the_servers_ca_works(imaps_server: ImapServer) -> None:
     imaps_server.append(b"From: a@example.org\r\nSubject: hi\r\nMessage-ID: <t1@example.org>\r\n"
                         b"\r\nbody\r\n")
-    config = parse_imap_url(imaps_server.url, {"OUTREACH_IMAP_CA_FILE": str(imaps_server.ca_file)})
+    config = parse_imap_url(imaps_server.url, ca_file=str(imaps_server.ca_file))
     with Mailbox(config) as box:
         uids = box.unprocessed()
         assert len(uids) == 1

@@ -118,9 +118,7 @@ def test_redis_down_means_hold_off_not_crash() -> None:
 
 
 def test_limiter_from_settings_picks_by_broker(redis_client: redis.Redis) -> None:
-    shared = limiter_from_settings(Settings(broker_url=REDIS_URL,
-                                            extra={"OUTREACH_RATE_LIMIT": "10/s"}))
+    shared = limiter_from_settings(Settings(broker_url=REDIS_URL, rate_limit="10/s"))
     assert isinstance(shared, RedisRateLimiter) and shared.rates.per_second == 10
-    local = limiter_from_settings(Settings(broker_url=None,
-                                           extra={"OUTREACH_RATE_LIMIT": "*=2/s"}))
+    local = limiter_from_settings(Settings(broker_url=None, rate_limit="*=2/s"))
     assert isinstance(local, LocalRateLimiter) and local.rates.default == 2

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from outreach.db.models import Contact, Message, Outlet
 from tests.fixtures.cli import json_output
+from tests.fixtures.db import settings_env
 from tests.fixtures.reach import EXPECTED
 
 
@@ -105,17 +106,14 @@ def test_report_after_a_real_blast(session, settings, smtp_sink, run_cli, monkey
     """Acceptance: contacts imported, a real blast (embedded worker, aiosmtpd), one bounce and
     one reply injected as the inbound poller records them; the per-outlet report equals the
     message table exactly."""
-    from dataclasses import replace
-
     from outreach.contacts.importer import import_csv
     from outreach.db.models import InboundMail
     from tests.integration.sending_data import EXAMPLES, make_alert
 
-    fast = {"OUTREACH_RETRY_SCHEDULE": "0.2,0.4", "OUTREACH_SWEEP_SECONDS": "0.2"}
-    for key, value in fast.items():
+    settings = settings.replace(smtp_url=smtp_sink.url, broker_url=None,
+                                retry_schedule=(0.2, 0.4), sweep_seconds=0.2)
+    for key, value in settings_env(settings).items():
         monkeypatch.setenv(key, value)
-    monkeypatch.setenv("OUTREACH_SMTP_URL", smtp_sink.url)
-    settings = replace(settings, smtp_url=smtp_sink.url, broker_url=None, extra=fast)
     source = EXAMPLES / "contacts.csv"
     if not source.exists():
         source = tmp_path / "contacts.csv"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,20 +12,12 @@ from outreach.contacts.suppression import suppress
 from tests.integration.sending_data import add_contacts, contact, make_alert, message_rows
 from tests.integration.sending_run import own_session
 
-FAST = {"OUTREACH_RETRY_SCHEDULE": "0.2,0.4", "OUTREACH_SWEEP_SECONDS": "0.2",
-        "OUTREACH_SEND_BATCH_SIZE": "25"}
+FAST = {"retry_schedule": (0.2, 0.4), "sweep_seconds": 0.2, "send_batch_size": 25}
 
 
 @pytest.fixture
 def settings(settings, smtp_sink):  # type: ignore[no-untyped-def]
-    return replace(settings, smtp_url=smtp_sink.url, broker_url=None, extra=FAST)
-
-
-@pytest.fixture
-def run_cli(run_cli, settings, monkeypatch):  # type: ignore[no-untyped-def]
-    for key, value in FAST.items():
-        monkeypatch.setenv(key, value)
-    return run_cli
+    return settings.replace(smtp_url=smtp_sink.url, broker_url=None, **FAST)
 
 
 def test_blast_delivers_each_address_once(session, settings, smtp_sink, run_cli):

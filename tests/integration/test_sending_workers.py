@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
@@ -26,8 +25,8 @@ postgres_only = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 
 @pytest.fixture
 def settings(settings, smtp_sink, redis_prefix):  # type: ignore[no-untyped-def]
-    return replace(settings, smtp_url=smtp_sink.url, broker_url=REDIS_URL,
-                   extra={**FAST, "OUTREACH_BROKER_PREFIX": redis_prefix})
+    return settings.replace(smtp_url=smtp_sink.url, broker_url=REDIS_URL,
+                            broker_prefix=redis_prefix, **FAST)
 
 
 def test_one_worker_delivers_each_address_once(session, settings, smtp_sink, celery_workers):
@@ -85,7 +84,7 @@ def test_kill_9_mid_blast_loses_nobody_and_flags_the_duplicate(session, settings
 
 def test_redis_restart_mid_blast_completes(session, settings, smtp_sink, celery_workers,
                                           throwaway_redis):
-    settings = replace(settings, broker_url=throwaway_redis.url)
+    settings = settings.replace(broker_url=throwaway_redis.url)
     emails = add_contacts(session, 2000)
     alert = make_alert(session, settings)
     celery_workers.start(settings)

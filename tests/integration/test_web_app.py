@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import sys
 
 import pytest
 
+from outreach.config import load_settings, to_environ
 from outreach.errors import ConfigError
 from outreach.mail.links import unsubscribe_url
 from outreach.web.app import create_app
@@ -46,13 +46,13 @@ def test_behind_a_proxy_the_forwarded_origin_is_ours(settings, app_ctx, session)
     assert direct.post(path, data={"action": "unsubscribe"}, headers=headers).status_code == 403
     assert contact_state(session, contact_id) == (False, "active")
 
-    proxied = dataclasses.replace(settings, extra={"OUTREACH_TRUSTED_PROXIES": "1"})
+    proxied = settings.replace(trusted_proxies=1)
     client = create_app(proxied, app_ctx).test_client()
     assert client.post(path, data={"action": "unsubscribe"}, headers=headers).status_code == 200
     assert contact_state(session, contact_id) == (True, "unsubscribed")
 
 
 def test_trusted_proxies_must_be_a_number(settings, app_ctx):
-    bad = dataclasses.replace(settings, extra={"OUTREACH_TRUSTED_PROXIES": "yes"})
+    """Refused when the settings are loaded, before any app is built."""
     with pytest.raises(ConfigError, match="OUTREACH_TRUSTED_PROXIES"):
-        create_app(bad, app_ctx)
+        load_settings(to_environ(settings) | {"OUTREACH_TRUSTED_PROXIES": "yes"})

@@ -38,7 +38,7 @@ def test_make_limiter_choices():
     redis_settings = make_test_settings(broker_url="redis://127.0.0.1:6379/0")
     assert isinstance(make_limiter(redis_settings), RedisLoginLimiter)
     with pytest.raises(ConfigError):
-        make_limiter(make_test_settings(extra={"OUTREACH_DASHBOARD_LOGIN_LIMIT": "many"}))
+        make_test_settings(dashboard_login_limit="many")
 
 
 def test_redis_limiter_falls_back_when_redis_is_down():

@@ -56,7 +56,7 @@ def test_parse_errors(text: str, message: str) -> None:
 
 def test_settings_validate_the_rate_limit() -> None:
     settings = load_settings({"OUTREACH_RATE_LIMIT": "10/s;*=1/s"})
-    assert settings.extra["OUTREACH_RATE_LIMIT"] == "10/s;*=1/s"
+    assert settings.rate_limit == "10/s;*=1/s"
     with pytest.raises(ConfigError, match="OUTREACH_RATE_LIMIT"):
         load_settings({"OUTREACH_RATE_LIMIT": "lots"})
 

@@ -1,6 +1,6 @@
 import pytest
 
-from outreach.config import DEV_SECRET, load_settings
+from outreach.config import DEV_SECRET, Settings, load_settings, to_environ
 from outreach.errors import ConfigError
 
 
@@ -82,3 +82,57 @@ def test_repr_hides_secrets_and_urls_with_passwords():
     text = repr(s)
     for secret in ("s3cret", "smtp-pw", "db-pw", "dash-pw"):
         assert secret not in text
+
+
+def test_unknown_names_are_refused_with_the_nearest_known_one():
+    with pytest.raises(ConfigError, match=r"^OUTREACH_SMTP_UR: unknown setting; "
+                                          r"did you mean OUTREACH_SMTP_URL\?$"):
+        load_settings({"OUTREACH_SMTP_UR": "smtp://127.0.0.1:25"})
+    with pytest.raises(ConfigError, match="^OUTREACH_XYZZY: unknown setting"):
+        load_settings({"OUTREACH_XYZZY": "1"})
+
+
+def test_the_test_suites_own_switches_are_not_settings():
+    load_settings({"OUTREACH_REQUIRE_SERVICES": "1", "OUTREACH_TEST_REDIS_URL": "redis://x"})
+
+
+@pytest.mark.parametrize(("var", "value"), [
+    ("OUTREACH_SEND_BATCH_SIZE", "lots"),
+    ("OUTREACH_SEND_BATCH_SIZE", "0"),
+    ("OUTREACH_RETRY_SCHEDULE", "soon"),
+    ("OUTREACH_SOFT_BOUNCE_LIMIT", "-2"),
+    ("OUTREACH_INBOUND_POLL_SECONDS", "0.1"),
+    ("OUTREACH_TRUSTED_PROXIES", "yes"),
+    ("OUTREACH_IMAP_PROCESSED", "delete"),
+])
+def test_typed_values_are_one_line_errors_naming_the_variable(var, value):
+    """Before: some of these raised deep in a worker, others fell back silently to a default."""
+    with pytest.raises(ConfigError, match=f"^{var}: ") as info:
+        load_settings({var: value})
+    assert "\n" not in str(info.value) and repr(value) in str(info.value)
+
+
+def test_secret_values_are_not_echoed_in_type_errors():
+    with pytest.raises(ConfigError, match="OUTREACH_DASHBOARD_PASSWORD") as info:
+        Settings(dashboard_password=["hunter2"])
+    assert "hunter2" not in str(info.value)
+
+
+def test_typed_values_from_the_environment():
+    s = load_settings({"OUTREACH_RETRY_SCHEDULE": "0.5, 1,2", "OUTREACH_SEND_BATCH_SIZE": "50",
+                       "OUTREACH_FROM": "Desk <desk@example.org>", "OUTREACH_TRUSTED_PROXIES": "1"})
+    assert (s.retry_schedule, s.send_batch_size, s.trusted_proxies) == ((0.5, 1.0, 2.0), 50, 1)
+    assert s.sender_email == "desk@example.org"
+
+
+def test_the_constructor_never_reads_the_environment(monkeypatch):
+    monkeypatch.setenv("OUTREACH_SMTP_URL", "smtp://127.0.0.1:2525")
+    monkeypatch.setenv("OUTREACH_SMTP_UR", "typo")
+    assert Settings().smtp_url is None
+
+
+def test_to_environ_round_trips():
+    s = Settings(smtp_url="smtp://127.0.0.1:2525", retry_schedule=(0.2, 0.4), trusted_proxies=2,
+                 from_address="Desk <desk@example.org>")
+    assert load_settings(to_environ(s)) == s
+    assert s.replace(trusted_proxies=0).trusted_proxies == 0

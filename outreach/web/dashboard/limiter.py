@@ -13,7 +13,6 @@ from collections import deque
 from typing import Any, Protocol
 
 from outreach.config import Settings
-from outreach.errors import ConfigError
 
 WINDOW = 60.0
 DEFAULT_LIMIT = 5
@@ -68,14 +67,10 @@ class RedisLoginLimiter:
 
 def make_limiter(settings: Settings) -> LoginLimiter:
     """OUTREACH_DASHBOARD_LOGIN_LIMIT (attempts per minute, default 5) and the broker's Redis."""
-    raw = settings.extra.get("OUTREACH_DASHBOARD_LOGIN_LIMIT", str(DEFAULT_LIMIT)).strip()
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"OUTREACH_DASHBOARD_LOGIN_LIMIT: {raw!r} is not a positive number")
-    limit = int(raw)
+    limit = settings.dashboard_login_limit
     url = settings.broker_url or ""
     if url.startswith(("redis://", "rediss://")):
-        prefix = settings.extra.get("OUTREACH_DASHBOARD_LIMIT_PREFIX", "outreach:login")
-        return RedisLoginLimiter(redis_client(url), prefix, limit)
+        return RedisLoginLimiter(redis_client(url), settings.dashboard_limit_prefix, limit)
     return LocalLoginLimiter(limit)
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from outreach.config import load_settings
 from outreach.errors import ConfigError
-from outreach.inbound.imap import DEFAULT_KEYWORD, parse_imap_url
+from outreach.inbound.imap import DEFAULT_KEYWORD, imap_config, parse_imap_url
 
 
 def test_imaps_url_with_defaults() -> None:
@@ -16,13 +17,13 @@ def test_imaps_url_with_defaults() -> None:
 
 
 def test_starttls_and_knobs() -> None:
-    cfg = parse_imap_url("imap+starttls://u:p@mail.example.org", {
+    cfg = imap_config(load_settings({
+        "OUTREACH_IMAP_URL": "imap+starttls://u:p@mail.example.org",
         "OUTREACH_IMAP_PROCESSED": "move:Done", "OUTREACH_IMAP_CA_FILE": "/tmp/ca.pem",
-        "OUTREACH_IMAP_CHUNK": "5"})
+        "OUTREACH_IMAP_CHUNK": "5"}))
     assert (cfg.port, cfg.folder, cfg.keyword, cfg.move_to) == (143, "INBOX", None, "Done")
     assert (cfg.ca_file, cfg.chunk) == ("/tmp/ca.pem", 5)
-    assert parse_imap_url("imaps://u:p@h.example.org", {
-        "OUTREACH_IMAP_PROCESSED": "flag:$Seen2"}).keyword == "$Seen2"
+    assert parse_imap_url("imaps://u:p@h.example.org", processed="flag:$Seen2").keyword == "$Seen2"
 
 
 @pytest.mark.parametrize("url, extra, message", [
@@ -30,11 +31,11 @@ def test_starttls_and_knobs() -> None:
     ("pop3://u:p@mail.example.org", {}, "imaps://"),
     ("imaps://mail.example.org", {}, "user:password"),
     ("imaps://u:p@h.example.org", {"OUTREACH_IMAP_PROCESSED": "delete"}, "move:Folder"),
-    ("imaps://u:p@h.example.org", {"OUTREACH_IMAP_CHUNK": "0"}, "positive"),
+    ("imaps://u:p@h.example.org", {"OUTREACH_IMAP_CHUNK": "0"}, "OUTREACH_IMAP_CHUNK"),
 ])
 def test_mistakes_are_one_line_config_errors(url: str, extra: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        parse_imap_url(url, extra)
+        imap_config(load_settings({"OUTREACH_IMAP_URL": url, **extra}))
 
 
 def test_plain_imap_is_fine_on_loopback() -> None:

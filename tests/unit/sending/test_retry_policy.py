@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from outreach.config import load_settings
 from outreach.errors import ConfigError
 from outreach.sending.config import SendingConfig, backoff_seconds, gives_up
 from outreach.sending.record import plan_outcome
 from outreach.sending.sweeper import uncertain_ids
-from tests.fixtures.db import make_test_settings
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 SCHEDULE = (60.0, 300.0, 900.0)
@@ -34,11 +34,11 @@ def test_gives_up_after_the_configured_time():
     assert gives_up(NOW, NOW + timedelta(seconds=100), 100)
 
 
-def config(**extra: str) -> SendingConfig:
-    return SendingConfig.from_settings(make_test_settings(extra=extra))
+def config(**environ: str) -> SendingConfig:
+    return SendingConfig.from_settings(load_settings(environ))
 
 
-def test_config_from_settings_extra():
+def test_config_from_the_environment():
     cfg = config(OUTREACH_RETRY_SCHEDULE="0.5, 1,2", OUTREACH_SEND_BATCH_SIZE="50",
                  OUTREACH_RETRY_GIVE_UP_SECONDS="30", OUTREACH_RATE_LIMIT="10/s;example.net=2/s")
     assert cfg.retry_schedule == (0.5, 1.0, 2.0) and cfg.batch_size == 50
