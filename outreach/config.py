@@ -33,8 +33,9 @@ from outreach.errors import ConfigError
 DEV_SECRET = "dev-insecure-secret-change-me"  # noqa: S105 - only used when OUTREACH_ENV=development
 ENVIRONMENTS = ("development", "production")
 PREFIX = "OUTREACH_"
-# OUTREACH_* names that are not settings of the product: the test suite's own switches.
-NOT_SETTINGS = ("OUTREACH_REQUIRE_SERVICES", "OUTREACH_TEST_")
+# OUTREACH_* names that are not settings of the product: the test suite's own switches and
+# docker-compose's published port (read by compose from the same .env file).
+NOT_SETTINGS = frozenset({"OUTREACH_REQUIRE_SERVICES", "OUTREACH_WEB_PUBLISH"})
 
 DEFAULT_KEYWORD = "$OutreachDone"  # marks processed inbound mail (OUTREACH_IMAP_PROCESSED=flag)
 
@@ -206,7 +207,7 @@ def processed_mode(value: str) -> tuple[str | None, str | None]:
 
 
 def _not_a_setting(name: str) -> bool:
-    return name == NOT_SETTINGS[0] or name.startswith(NOT_SETTINGS[1])
+    return name in NOT_SETTINGS or name.startswith("OUTREACH_TEST_")
 
 
 def _environ_with_dotenv(path: Path) -> Mapping[str, str]:
