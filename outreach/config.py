@@ -132,6 +132,12 @@ class Settings(BaseSettings):
         """A copy with some fields changed, validated again (tests switch SMTP sinks, brokers)."""
         return type(self)(**{**self.model_dump(), **changes})
 
+    def require_smtp_url(self, why: str = "say which SMTP server sends the mail") -> str:
+        """OUTREACH_SMTP_URL, or the one-line error every command and worker gives without it."""
+        if not self.smtp_url:
+            raise ConfigError(f"OUTREACH_SMTP_URL: not set; {why}")
+        return self.smtp_url
+
     @property
     def sender_email(self) -> str:
         return parseaddr(self.from_address)[1]

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outreach.alerts.compile import compile_variant
+from outreach.alerts.repository import get_alert
 from outreach.alerts.source import AlertSource, read_source, with_language
 from outreach.config import Settings
 from outreach.contacts.segments import Segment
@@ -32,8 +32,8 @@ def create_alert(session: Session, settings: Settings, source: Path, *,
     sources = [main, *_variant_sources(main, variants or {})]
     opens = track_opens or main.track_opens
     clicks = track_clicks or main.track_clicks
-    if follow_up_of is not None and session.get(Alert, follow_up_of) is None:
-        raise UserError(f"follow-up of alert {follow_up_of}: no such alert")
+    if follow_up_of is not None:
+        get_alert(session, follow_up_of, label="follow-up of alert")
     compiled = [compile_variant(s, settings, track_opens=opens, track_clicks=clicks)
                 for s in sources]
     chosen = segment if segment is not None else (main.segment() or Segment())
@@ -81,11 +81,3 @@ def pick_variant(alert: Alert, contact: Contact) -> AlertVariant:
     return (by_language.get((contact.language or "").lower())
             or by_language.get(alert.default_language)
             or next(iter(by_language.values())))
-
-
-def get_alert(session: Session, alert_id: int) -> Alert:
-    """The alert with that id, or a UserError naming it."""
-    alert = session.scalars(select(Alert).where(Alert.id == alert_id)).first()
-    if alert is None:
-        raise UserError(f"alert {alert_id}: no such alert")
-    return alert

@@ -31,11 +31,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased, object_session
 
+from outreach.alerts.repository import get_alert
 from outreach.config import Settings
 from outreach.contacts.suppression import not_suppressed
 from outreach.db.models import Alert, Contact, InboundMail, Message
 from outreach.errors import UserError
-from outreach.reports.reach import email_domain, get_alert
+from outreach.reports.reach import email_domain
 
 
 @dataclass(frozen=True)

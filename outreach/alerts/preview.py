@@ -12,14 +12,9 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from outreach.alerts.create import pick_variant
 from outreach.config import Settings
-from outreach.contacts.addresses import InvalidAddress, normalize
 from outreach.db.models import Alert, Contact
-from outreach.errors import UserError
 from outreach.mail.compose import TEST_MESSAGE_ID, ComposedMail, compose
 
 
@@ -51,17 +46,6 @@ def sample_contact(language: str | None = None) -> StandIn:
     return StandIn(email="sample.journalist@example.net", first_name="Sam", last_name="Sample",
                    role="Reporter", outlet=_Outlet("Example Daily"), country="HU",
                    language=language, tags=["press"], beats=["human rights"])
-
-
-def find_contact(session: Session, email: str) -> Contact:
-    try:
-        address = normalize(email)
-    except InvalidAddress as exc:
-        raise UserError(f"--contact {email!r}: {exc}") from None
-    contact = session.scalar(select(Contact).where(Contact.email == address))
-    if contact is None:
-        raise UserError(f"--contact {email!r}: no contact with that address")
-    return contact
 
 
 def readdressed(contact: Contact | StandIn, email: str) -> StandIn:

@@ -93,12 +93,13 @@ pass_app = click.make_pass_decorator(LazyContext)
 
 
 def _register() -> None:
-    """Each command module adds its commands; `alerts` first, since others extend its group."""
+    """Each command module adds its commands; `alerts` first, since others extend its group
+    (`sending` only extends it: its commands join the `alert` group when it is imported)."""
     import importlib
 
-    for name in ("db", "contacts", "alerts", "sending", "worker", "web", "inbound", "reports",
-                 "demo"):
+    for name in ("db", "contacts", "alerts", "worker", "web", "inbound", "reports", "demo"):
         importlib.import_module(f"outreach.cli.{name}").register(main)
+    importlib.import_module("outreach.cli.sending")
 
 
 _register()

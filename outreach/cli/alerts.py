@@ -81,12 +81,13 @@ def preview_command(lazy: LazyContext, alert_id: int, contact_email: str | None,
                     language: str | None, out: Path | None) -> None:
     """Render ALERT_ID exactly as a send would: write the HTML, print headers and text."""
     from outreach.alerts import preview
-    from outreach.alerts.create import get_alert
+    from outreach.alerts.repository import get_alert
+    from outreach.contacts.lifecycle import find_contact
 
     app = lazy.app
     with app.checked_sessions()() as session:
-        alert = get_alert(session, alert_id)
-        contact = (preview.find_contact(session, contact_email) if contact_email
+        alert = get_alert(session, alert_id, label="alert")
+        contact = (find_contact(session, contact_email, option="--contact") if contact_email
                    else preview.sample_contact(language))
         mail = preview.compose_copy(alert, contact, app.settings)
     msg, text, html = preview.parts(mail)
@@ -113,20 +114,20 @@ def test_command(lazy: LazyContext, alert_id: int, to: str, contact_email: str |
                  language: str | None) -> None:
     """Send one copy of ALERT_ID marked [TEST] to ADDRESS through OUTREACH_SMTP_URL."""
     from outreach.alerts import preview
-    from outreach.alerts.create import get_alert
+    from outreach.alerts.repository import get_alert
     from outreach.contacts.addresses import InvalidAddress, normalize
+    from outreach.contacts.lifecycle import find_contact
     from outreach.mta.smtp import sender_from_settings
 
     app = lazy.app
-    if not app.settings.smtp_url:
-        raise UserError("OUTREACH_SMTP_URL is not set: say which SMTP server sends test copies")
+    app.settings.require_smtp_url("say which SMTP server sends test copies")
     try:
         address = normalize(to)
     except InvalidAddress as exc:
         raise UserError(f"--to {to!r}: {exc}") from None
     with app.checked_sessions()() as session:
-        alert = get_alert(session, alert_id)
-        contact = (preview.find_contact(session, contact_email) if contact_email
+        alert = get_alert(session, alert_id, label="alert")
+        contact = (find_contact(session, contact_email, option="--contact") if contact_email
                    else preview.sample_contact(language))
         mail = preview.compose_copy(alert, preview.readdressed(contact, address), app.settings,
                                     test=True)

@@ -10,7 +10,6 @@ from rich.table import Table
 
 from outreach.cli import pass_app
 from outreach.cli.output import echo_json, table_console
-from outreach.errors import UserError
 
 
 @click.command("poll")
@@ -42,12 +41,12 @@ def poll_command(lazy: Any, limit: int | None, as_json: bool) -> None:
 @pass_app
 def replies_command(lazy: Any, alert_id: int | None, include_auto: bool, as_json: bool) -> None:
     """Replies with contact, outlet, alert and their new text (auto-replies only with --all)."""
-    from outreach.db.models import Alert
+    from outreach.alerts.repository import get_alert
     from outreach.inbound.queries import replies
 
     with lazy.app.checked_sessions()() as session:
-        if alert_id is not None and session.get(Alert, alert_id) is None:
-            raise UserError(f"ALERT_ID {alert_id}: no such alert")
+        if alert_id is not None:
+            get_alert(session, alert_id)
         rows = replies(session, alert_id, include_auto=include_auto)
     if as_json:
         echo_json(rows)

@@ -63,9 +63,9 @@ def broker(app_ctx: AppContext) -> Iterator[bool]:
 def require_smtp_if_embedded(settings: Settings) -> None:
     """Without a broker this command is the worker: no SMTP server means it would wait forever
     on messages nobody can send. Say so before anything is queued or changed."""
-    if not settings.broker_url and not settings.smtp_url:
-        raise UserError("OUTREACH_SMTP_URL: not set; without OUTREACH_BROKER_URL this command "
-                        "sends the mail itself and needs an SMTP server")
+    if not settings.broker_url:
+        settings.require_smtp_url("without OUTREACH_BROKER_URL this command sends the mail "
+                                  "itself and needs an SMTP server")
 
 
 def enqueue(app_ctx: AppContext, alert_id: int) -> int:
@@ -198,7 +198,3 @@ def status_cmd(lazy: LazyContext, alert_id: int, as_json: bool) -> None:
         echo_json(status)
     else:
         table_console().print(summary_table(status))
-
-
-def register(main: click.Group) -> None:
-    """The commands above are on the `alert` group, which outreach.cli.alerts registers."""

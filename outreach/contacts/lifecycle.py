@@ -15,25 +15,25 @@ from outreach.db.models import (
     InboundMail,
     Message,
     MessageEvent,
-    Suppression,
 )
 from outreach.errors import UserError
 
 
-def find_contact(session: Session, email: str) -> Contact:
-    """The contact with this address, or a UserError saying why there is none."""
+def find_contact(session: Session, email: str, *, option: str = "") -> Contact:
+    """The contact with this address, or a UserError saying why there is none (prefixed with
+    the `option` that carried the address, e.g. `--contact`)."""
+    where = f"{option} " if option else ""
     try:
         address = normalize(email)
     except InvalidAddress as exc:
-        raise UserError(f"{email!r}: not a valid email address: {exc}") from None
+        raise UserError(f"{where}{email!r}: not a valid email address: {exc}") from None
     contact = session.scalar(select(Contact).where(Contact.email == address))
     if contact is not None:
         return contact
-    reason = session.scalar(
-        select(Suppression.reason).where(Suppression.address_hash == address_hash(address)))
-    if reason == "erased":
-        raise UserError(f"{address}: erased (only its suppression is kept)")
-    raise UserError(f"{address}: no such contact")
+    found = suppression.suppression_for(session, address_hash(address))
+    if found is not None and found.reason == "erased":
+        raise UserError(f"{where}{address}: erased (only its suppression is kept)")
+    raise UserError(f"{where}{address}: no contact with that address")
 
 
 def unsubscribe(session: Session, contact: Contact, reason: str | None = None) -> bool:

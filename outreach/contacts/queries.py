@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from outreach.contacts.segments import Segment, segment_clause
+from outreach.contacts.suppression import suppression_for
 from outreach.db.models import (
     Alert,
     Contact,
@@ -16,7 +17,6 @@ from outreach.db.models import (
     Message,
     MessageEvent,
     Outlet,
-    Suppression,
 )
 
 
@@ -44,8 +44,7 @@ def list_contacts(session: Session, segment: Segment, limit: int | None = None,
 
 def contact_history(session: Session, contact: Contact) -> dict[str, Any]:
     """Suppression state, contact events, messages with their events, inbound mail."""
-    sup = session.scalar(
-        select(Suppression).where(Suppression.address_hash == contact.email_hash))
+    sup = suppression_for(session, contact.email_hash)
     events = session.scalars(select(ContactEvent).where(
         ContactEvent.address_hash == contact.email_hash).order_by(ContactEvent.at,
                                                                   ContactEvent.id))

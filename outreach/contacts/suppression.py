@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from outreach.contacts.addresses import address_hash
+from outreach.contacts.addresses import address_hash as hash_of
 from outreach.db.models import Contact, ContactEvent, Suppression
 
 CHANNELS = ("link", "one-click", "mailto", "reply", "cli", "bounce", "complaint", "erase", "import")
@@ -20,17 +20,14 @@ _STATUS_FOR_REASON = {
 }
 
 
+def suppression_for(session: Session, address_hash: str) -> Suppression | None:
+    """The suppression of this address hash, if any: the one lookup by address (the list
+    keeps hashes only, so that an erased address is still refused)."""
+    return session.scalar(select(Suppression).where(Suppression.address_hash == address_hash))
+
+
 def is_suppressed(session: Session, address: str) -> bool:
-    return session.scalar(
-        select(Suppression.id).where(Suppression.address_hash == address_hash(address))
-    ) is not None
-
-
-def suppressed_hashes(session: Session, hashes: list[str]) -> set[str]:
-    """Which of these address hashes are suppressed (one query, for imports)."""
-    query = select(Suppression.address_hash).where(Suppression.address_hash.in_(hashes))
-    rows = session.scalars(query)
-    return set(rows)
+    return suppression_for(session, hash_of(address)) is not None
 
 
 def not_suppressed() -> ColumnElement[bool]:
@@ -55,9 +52,7 @@ def suppress(
     """
     if channel not in CHANNELS:
         raise ValueError(f"unknown suppression channel {channel!r}")
-    existing = session.scalar(
-        select(Suppression).where(Suppression.address_hash == contact.email_hash)
-    )
+    existing = suppression_for(session, contact.email_hash)
     if existing is not None:
         return False
     try:
@@ -82,9 +77,7 @@ def resubscribe(session: Session, contact: Contact, reason: str, channel: str = 
     """Lift the suppression, logged with its reason; False if the address was not suppressed."""
     if contact.status == "erased":
         raise ValueError("an erased contact cannot be resubscribed")
-    existing = session.scalar(
-        select(Suppression).where(Suppression.address_hash == contact.email_hash)
-    )
+    existing = suppression_for(session, contact.email_hash)
     if existing is None:
         return False
     session.delete(existing)

@@ -17,11 +17,10 @@ import logging
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from outreach.contacts.suppression import resubscribe, suppress
-from outreach.db.models import Alert, Contact, Message, Suppression
+from outreach.contacts.suppression import resubscribe, suppress, suppression_for
+from outreach.db.models import Alert, Contact, Message
 from outreach.mail.tokens import parse_message_token, read_link
 
 log = logging.getLogger(__name__)
@@ -72,12 +71,6 @@ def resolve(session: Session, secret: str, signed: str) -> LinkTarget | None:
     return LinkTarget(message=message, contact=contact, alert=message.alert)
 
 
-def suppression_of(session: Session, contact: Contact) -> Suppression | None:
-    return session.scalar(
-        select(Suppression).where(Suppression.address_hash == contact.email_hash)
-    )
-
-
 def unsubscribe(session: Session, target: LinkTarget, channel: str) -> bool:
     """Suppress the contact (reason 'unsubscribed'); False if it already was. Idempotent."""
     if channel not in LINK_CHANNELS:
@@ -98,7 +91,7 @@ def _undo_serializer(secret: str) -> URLSafeTimedSerializer:
 
 def made_by_this_link(session: Session, target: LinkTarget) -> bool:
     """Is the contact's suppression the one this link's form made (so undo may lift it)?"""
-    existing = suppression_of(session, target.contact)
+    existing = suppression_for(session, target.contact.email_hash)
     return (
         existing is not None
         and existing.reason == "unsubscribed"

@@ -14,7 +14,7 @@ from email.message import Message
 
 from flufl.bounce import all_failures
 
-from outreach.inbound.parse import addresses, decode_part, header_text, message_ids
+from outreach.inbound.parse import addresses, decode_part, decoded_header, message_ids
 
 _ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _BASIC = re.compile(r"(?<![\d.])([45])\d\d(?=[\s\-])")
@@ -151,7 +151,7 @@ def _diagnostic_line(text: str, recipients: list[str]) -> str | None:
 def from_mail_system(msg: Message, sender: str | None) -> bool:
     """Written by a mail server: MAILER-DAEMON/postmaster, a null return path, or X-Failed-..."""
     return (bool(sender and _BOUNCE_SENDER.match(sender))
-            or header_text(msg, "Return-Path").strip() == "<>"
+            or decoded_header(msg, "Return-Path").strip() == "<>"
             or bool(msg.get("X-Failed-Recipients")))
 
 
@@ -174,8 +174,8 @@ def returned_original(msg: Message) -> ReturnedOriginal:
         original = _as_message(part)
         if original is None:
             continue
-        found.message_ids += message_ids(header_text(original, "Message-ID"))
-        found.addresses += "\n".join(header_text(original, h) for h in _ORIGINAL_HEADERS)
+        found.message_ids += message_ids(decoded_header(original, "Message-ID"))
+        found.addresses += "\n".join(decoded_header(original, h) for h in _ORIGINAL_HEADERS)
     return found
 
 
@@ -194,7 +194,7 @@ def complaint_recipients(msg: Message) -> list[str]:
             payload = part.get_payload()
             fields = payload[0] if isinstance(payload, list) and payload else None
             if isinstance(fields, Message):
-                return addresses(header_text(fields, "Original-Rcpt-To"))
+                return addresses(decoded_header(fields, "Original-Rcpt-To"))
             return addresses(" ".join(re.findall(r"Original-Rcpt-To:\s*(\S+)",
                                                  decode_part(part), re.I)))
     return []

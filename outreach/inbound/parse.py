@@ -50,7 +50,7 @@ class InboundParsed:
         return f"sha256:{self.raw_sha256}"
 
     def header(self, name: str) -> str:
-        return header_text(self.message, name) if self.message is not None else ""
+        return decoded_header(self.message, name) if self.message is not None else ""
 
 
 def parse(raw: bytes) -> InboundParsed:
@@ -71,23 +71,23 @@ def parse(raw: bytes) -> InboundParsed:
 
 
 def _fill(parsed: InboundParsed, msg: Message) -> None:
-    ids = message_ids(header_text(msg, "Message-ID"))
+    ids = message_ids(decoded_header(msg, "Message-ID"))
     parsed.message_id = ids[0] if ids else None
-    name, address = parseaddr(header_text(msg, "From"))
+    name, address = parseaddr(decoded_header(msg, "From"))
     parsed.sender = address.strip().lower() or None
     parsed.sender_name = name or None
-    parsed.subject = header_text(msg, "Subject")
-    parsed.date = _date(header_text(msg, "Date"))
+    parsed.subject = decoded_header(msg, "Subject")
+    parsed.date = _date(decoded_header(msg, "Date"))
     parsed.recipients = "\n".join(
         value for h in ENVELOPE_HEADERS for value in (msg.get_all(h) or [])
         if isinstance(value, str)
     )
-    parsed.in_reply_to = message_ids(header_text(msg, "In-Reply-To"))
-    parsed.references = message_ids(header_text(msg, "References"))
+    parsed.in_reply_to = message_ids(decoded_header(msg, "In-Reply-To"))
+    parsed.references = message_ids(decoded_header(msg, "References"))
     parsed.text = body_text(msg)
 
 
-def header_text(msg: Message | None, name: str) -> str:
+def decoded_header(msg: Message | None, name: str) -> str:
     """A header decoded to one line of text ('' if absent or undecodable)."""
     if msg is None:
         return ""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
@@ -43,15 +42,14 @@ class PollReport:
                 "failed": self.failed, "unparseable": self.unparseable}
 
 
-def poll_mailbox(app_ctx: AppContext, *, limit: int | None = None,
-                 mailbox_factory: Callable[[], Mailbox] | None = None) -> PollReport:
+def poll_mailbox(app_ctx: AppContext, *, limit: int | None = None) -> PollReport:
     """Process every unprocessed message (at most `limit`) of the configured mailbox."""
     settings = app_ctx.settings
     config = imap_config(settings)
     sessions = app_ctx.checked_sessions()
     soft_limit = settings.soft_bounce_limit
     report = PollReport()
-    with (mailbox_factory() if mailbox_factory else Mailbox(config)) as box:
+    with Mailbox(config) as box:
         uids = box.unprocessed()[:limit] if limit else box.unprocessed()
         done: list[int] = []
         for uid, raw in box.fetch(uids):

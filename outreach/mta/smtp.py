@@ -34,7 +34,6 @@ from typing import Literal
 
 from outreach.config import Settings
 from outreach.contacts.addresses import ascii_address
-from outreach.errors import ConfigError
 from outreach.mta.url import SmtpUrl, parse_smtp_url
 
 __all__ = ["SmtpPool", "SmtpResult", "SmtpSender", "SmtpUrl", "classify", "parse_smtp_url",
@@ -42,7 +41,7 @@ __all__ = ["SmtpPool", "SmtpResult", "SmtpSender", "SmtpUrl", "classify", "parse
 
 log = logging.getLogger(__name__)
 
-Outcome = Literal["sent", "deferred", "bounced"]
+SmtpOutcome = Literal["sent", "deferred", "bounced"]
 DEFAULT_TIMEOUT = 30.0
 FINAL_REPLY_TIMEOUT = 60.0
 _EOL = re.compile(rb"\r\n|\n|\r(?!\n)")
@@ -52,7 +51,7 @@ _EOL = re.compile(rb"\r\n|\n|\r(?!\n)")
 class SmtpResult:
     code: int  # the server's reply code; 0 when no reply came (network error)
     text: str
-    outcome: Outcome
+    outcome: SmtpOutcome
     uncertain: bool = False
     # Where it ended: "" (sent), "connect" (connect/TLS/EHLO/AUTH: the server, not this
     # recipient), "mail", "rcpt", "data" (DATA command or end-of-data reply).
@@ -64,7 +63,7 @@ class SmtpResult:
         return self.stage in ("connect", "mail") or self.code in (0, 421)
 
 
-def classify(code: int, stage: str = "rcpt") -> Outcome:
+def classify(code: int, stage: str = "rcpt") -> SmtpOutcome:
     """2xx sent; 5xx (except 552) bounced; everything else (4xx, 552, 0, odd codes) deferred.
 
     At the "data" stage, 500-504 (syntax/protocol errors such as "500 Line too long") are
@@ -418,10 +417,9 @@ class SmtpPool:
 def sender_from_settings(settings: Settings, connections: int = 1) -> SmtpSender | SmtpPool:
     """The sender for OUTREACH_SMTP_URL with the CA file and the development override applied:
     one `SmtpSender`, or an `SmtpPool` when `connections` > 1."""
-    if not settings.smtp_url:
-        raise ConfigError("OUTREACH_SMTP_URL: not set; say which SMTP server sends the mail")
+    url = settings.require_smtp_url()
     options = {"override_recipient": settings.dev_override_recipient,
                "ca_file": settings.smtp_ca_file}
     if connections > 1:
-        return SmtpPool(settings.smtp_url, connections, **options)
-    return SmtpSender(settings.smtp_url, **options)  # type: ignore[arg-type]
+        return SmtpPool(url, connections, **options)
+    return SmtpSender(url, **options)  # type: ignore[arg-type]

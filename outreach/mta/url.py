@@ -2,20 +2,32 @@
 `user:password@` (percent-encoded) and query options (`?timeout=10&helo=mail.example.org`).
 
 Kept apart from `outreach.mta.smtp` so that settings validation and the CLI can check a URL
-without opening anything.
+without opening anything. `is_loopback_host` is also the rule for the inbound mailbox's URL
+(`outreach.inbound.imap`): inbound comes after mta in the pipeline and may use it.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from outreach.errors import ConfigError
-from outreach.mta.hosts import is_loopback_host
 
 DEFAULT_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
 OPTIONS = ("timeout", "helo")
 _VAR = "OUTREACH_SMTP_URL"
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for `localhost` or a loopback IP literal: the only hosts where plain-text
+    protocols (a password over smtp://, imap://) are allowed, for tests and local relays."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from outreach.alerts.repository import get_alert
 from outreach.db.models import (
     MESSAGE_STATUSES,
     Alert,
@@ -76,13 +77,6 @@ class ReachReport:
             "totals": self.totals.to_json(opens=opens, clicks=clicks),
             "summary": summary(self.rows),
         }
-
-
-def get_alert(session: Session, alert_id: int) -> Alert:
-    alert = session.get(Alert, alert_id)
-    if alert is None:
-        raise UserError(f"ALERT_ID {alert_id}: no such alert")
-    return alert
 
 
 def reach_report(session: Session, alert_id: int, by: str = "outlet") -> ReachReport:

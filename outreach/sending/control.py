@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import exists, insert, select, update
 from sqlalchemy.orm import Session
 
+from outreach.alerts.repository import get_alert
 from outreach.db.models import Alert, Message, MessageEvent
 from outreach.db.models.base import utcnow
 from outreach.errors import UserError
@@ -21,13 +22,6 @@ from outreach.sending.states import (
     next_status,
     sources,
 )
-
-
-def get_alert(session: Session, alert_id: int) -> Alert:
-    alert = session.get(Alert, alert_id, populate_existing=True)
-    if alert is None:
-        raise UserError(f"ID {alert_id}: no such alert (see `outreach alert list`)")
-    return alert
 
 
 def _move(alert: Alert, event: str) -> None:

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from outreach.config import Settings
 from outreach.context import AppContext
 from outreach.db.models import Alert, AlertVariant
-from outreach.errors import ConfigError
 from outreach.sending.config import SendingConfig
 
 ALERT_CACHE_SIZE = 32
@@ -26,7 +25,7 @@ ALERT_CACHE_SIZE = 32
 
 class SendingRuntime:
     def __init__(self, settings: Settings, *, sender: Any = None, limiter: Any = None,
-                 compose: Callable[..., Any] | None = None, name: str | None = None):
+                 name: str | None = None):
         self.settings = settings
         self.config = SendingConfig.from_settings(settings)
         self.app_ctx = AppContext(settings)
@@ -34,7 +33,7 @@ class SendingRuntime:
         self._sender = sender
         self._limiter = limiter
         self._limiter_built = limiter is not None
-        self._compose = compose
+        self._compose: Callable[..., Any] | None = None
         self._alerts: dict[int, tuple[Alert, dict[int, AlertVariant]]] = {}
         if self.app_ctx.engine.dialect.name == "postgresql":
             # DESIGN.md: status updates may commit asynchronously; only a database crash
@@ -48,8 +47,6 @@ class SendingRuntime:
     @property
     def sender(self) -> Any:
         if self._sender is None:
-            if not self.settings.smtp_url:
-                raise ConfigError("OUTREACH_SMTP_URL: not set; workers need an SMTP server")
             from outreach.mta.smtp import sender_from_settings
 
             self._sender = sender_from_settings(self.settings, self.config.smtp_connections)

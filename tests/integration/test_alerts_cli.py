@@ -151,7 +151,7 @@ def test_test_send_needs_an_smtp_url(run_cli, tmp_path: Path,
     alert_id = run_cli("alert", "create", "alert.md").stdout.strip()
     monkeypatch.delenv("OUTREACH_SMTP_URL", raising=False)
     result = run_cli("alert", "test", alert_id, "--to", "editor@example.com", expect=1)
-    assert "OUTREACH_SMTP_URL is not set" in result.output
+    assert "OUTREACH_SMTP_URL: not set" in result.output
 
 
 def test_create_alert_api_and_compose_for_each_language(

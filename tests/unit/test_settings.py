@@ -88,7 +88,7 @@ def test_unknown_names_are_refused_with_the_nearest_known_one():
     with pytest.raises(ConfigError, match=r"^OUTREACH_SMTP_UR: unknown setting; "
                                           r"did you mean OUTREACH_SMTP_URL\?$"):
         load_settings({"OUTREACH_SMTP_UR": "smtp://127.0.0.1:25"})
-    with pytest.raises(ConfigError, match="^OUTREACH_XYZZY: unknown setting"):
+    with pytest.raises(ConfigError, match=r"^OUTREACH_XYZZY: unknown setting"):
         load_settings({"OUTREACH_XYZZY": "1"})
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, current_app
 
-from outreach.web.app import app_context
+from outreach.web.app import app_context, content_security_policy
 from outreach.web.dashboard import auth, contacts, views
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", static_folder="static",
@@ -26,8 +26,7 @@ def _globals() -> dict[str, Any]:
 
 
 # The app's default policy plus `connect-src 'self'` for the live-progress fetch().
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+CSP = content_security_policy("connect-src 'self'")
 
 
 @bp.after_request

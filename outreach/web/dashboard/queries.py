@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 from outreach.db.models import (
     Alert,
     Contact,
-    InboundMail,
     Message,
     MessageEvent,
     Outlet,
     Suppression,
 )
 from outreach.db.session import LIKE_ESCAPE, escape_like
+from outreach.inbound.queries import ReplyView, reply_views
 
 OUTCOMES = ("sent", "deferred", "bounced", "failed")
 PAGE_SIZE = 50
@@ -68,34 +68,10 @@ def _bounds(session: Session, alert_id: int) -> tuple[float, float] | None:
     return None if low is None else (float(low), float(high))
 
 
-@dataclass(frozen=True)
-class ReplyView:
-    id: int
-    kind: str
-    sender: str | None
-    subject: str | None
-    text: str | None
-    received_at: datetime
-    contact_id: int | None
-    contact_email: str | None
-    contact_name: str | None
-    outlet_id: int | None
-    outlet_name: str | None
-
-
 def replies(session: Session, alert_id: int, limit: int = 100) -> list[ReplyView]:
-    """Human replies and auto-replies to the alert, newest first, with contact and outlet."""
-    query = (
-        select(InboundMail.id, InboundMail.kind, InboundMail.sender, InboundMail.subject,
-               InboundMail.text, InboundMail.received_at, Contact.id, Contact.email,
-               Contact.name, Outlet.id, Outlet.name)
-        .outerjoin(Contact, Contact.id == InboundMail.contact_id)
-        .outerjoin(Outlet, Outlet.id == Contact.outlet_id)
-        .where(InboundMail.alert_id == alert_id, InboundMail.kind.in_(("reply", "auto_reply")))
-        .order_by(InboundMail.kind.desc(), InboundMail.received_at.desc())
-        .limit(limit)
-    )
-    return [ReplyView(*row) for row in session.execute(query)]
+    """Human replies, then auto-replies, to the alert, newest first, with contact and outlet."""
+    return reply_views(session, alert_id, kinds=("reply", "auto_reply"), humans_first=True,
+                       limit=limit)
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,11 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from sqlalchemy.orm import Session
 
 from outreach.config import Settings
+from outreach.contacts.suppression import suppression_for
 from outreach.contacts.unsubscribe import (
     LinkTarget,
     made_by_this_link,
     resolve,
-    suppression_of,
     undo,
     undo_token,
     unsubscribe,
@@ -94,7 +94,7 @@ def show(token: str) -> tuple:
         target = resolve(session, _settings().secret_key, token)
         if target is None:
             return _invalid()
-        already = suppression_of(session, target.contact) is not None
+        already = suppression_for(session, target.contact.email_hash) is not None
         return _page("confirm", target, token=token, already=already)
 
 
@@ -125,7 +125,7 @@ def undo_view(token: str) -> tuple:
         target = resolve(session, secret, token)
         if target is None:
             return _invalid()
-        if suppression_of(session, target.contact) is None:
+        if suppression_for(session, target.contact.email_hash) is None:
             return _page("undone", target)  # a repeated undo: already subscribed
         if not undo(session, secret, target, request.form.get("undo", "")):
             return _page("undo_failed", target, 400)

@@ -1,0 +1,18 @@
+"""Reading alerts by id: the one place that turns an unknown id into the user's mistake."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from outreach.db.models import Alert
+from outreach.errors import UserError
+
+
+def get_alert(session: Session, alert_id: int, *, label: str = "ALERT_ID") -> Alert:
+    """The alert, read fresh from the database (a worker or another console may have just
+    paused or finished it), or a UserError naming what the user typed: `label` is the
+    argument or option that carried the id."""
+    alert = session.get(Alert, alert_id, populate_existing=True)
+    if alert is None:
+        raise UserError(f"{label} {alert_id}: no such alert (see `outreach alert list`)")
+    return alert
