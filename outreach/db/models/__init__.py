@@ -3,6 +3,7 @@
 from outreach.db.models.alerts import ALERT_STATES, Alert, AlertVariant
 from outreach.db.models.audit import ACTOR_KINDS, AuditEvent
 from outreach.db.models.base import Base, utcnow
+from outreach.db.models.console import PendingUpload, SavedSegment
 from outreach.db.models.contacts import (
     CONTACT_STATUSES,
     CONTACT_TYPES,
@@ -37,6 +38,8 @@ __all__ = [
     "Message",
     "MessageEvent",
     "Outlet",
+    "PendingUpload",
+    "SavedSegment",
     "Suppression",
     "utcnow",
 ]

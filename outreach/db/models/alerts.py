@@ -30,6 +30,7 @@ class Alert(Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(320))  # audit actor name
 
     variants: Mapped[list[AlertVariant]] = relationship(
         back_populates="alert", cascade="all, delete-orphan", lazy="selectin"

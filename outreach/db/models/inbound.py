@@ -38,6 +38,8 @@ class InboundMail(Base):
     error: Mapped[str | None] = mapped_column(Text)
     mailbox_uid: Mapped[str | None] = mapped_column(String(100))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    handled_at: Mapped[datetime | None]  # a person marked it dealt with (replies inbox)
+    handled_by: Mapped[str | None] = mapped_column(String(320))
 
     message: Mapped[Message | None] = relationship()
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2026-11-29 10:59:07.951069
+Create Date: 2026-11-29 11:02:03.285726
 """
 
 from alembic import op
@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("started_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("finished_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=320), nullable=True),
         sa.ForeignKeyConstraint(
             ["follow_up_of"], ["alerts.id"], name=op.f("fk_alerts_follow_up_of_alerts")
         ),
@@ -79,6 +80,37 @@ def upgrade() -> None:
         sa.Column("created_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outlets")),
         sa.UniqueConstraint("name_key", name=op.f("uq_outlets_name_key")),
+    )
+    op.create_table(
+        "pending_uploads",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token", sa.String(length=64), nullable=False),
+        sa.Column("filename", sa.String(length=300), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("created_by", sa.String(length=320), nullable=True),
+        sa.Column("created_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pending_uploads")),
+        sa.UniqueConstraint("token", name=op.f("uq_pending_uploads_token")),
+    )
+    with op.batch_alter_table("pending_uploads", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_pending_uploads_created_at"), ["created_at"], unique=False
+        )
+
+    op.create_table(
+        "saved_segments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column(
+            "definition",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_by", sa.String(length=320), nullable=True),
+        sa.Column("created_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_saved_segments")),
+        sa.UniqueConstraint("name", name=op.f("uq_saved_segments_name")),
     )
     op.create_table(
         "alert_variants",
@@ -271,6 +303,8 @@ def upgrade() -> None:
         sa.Column(
             "received_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=False
         ),
+        sa.Column("handled_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("handled_by", sa.String(length=320), nullable=True),
         sa.ForeignKeyConstraint(
             ["alert_id"],
             ["alerts.id"],
@@ -396,6 +430,11 @@ def downgrade() -> None:
 
     op.drop_table("contacts")
     op.drop_table("alert_variants")
+    op.drop_table("saved_segments")
+    with op.batch_alter_table("pending_uploads", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_pending_uploads_created_at"))
+
+    op.drop_table("pending_uploads")
     op.drop_table("outlets")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_events_at"))
