@@ -120,7 +120,7 @@ def _blast_and_baseline(settings: Settings, sink, recipients: int, workers: int,
         cpu_before = sum(cpu_seconds(p.pid) for p in procs)
         spawned = time.time()
         cli = subprocess.Popen([str(Path(sys.executable).with_name("outreach")), "alert", "send",
-                                str(alert_id)], env=worker_env(settings), cwd=tmp,
+                                str(alert_id), "--yes"], env=worker_env(settings), cwd=tmp,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         _, status, usage = os.wait4(cli.pid, 0)
         cli.returncode = os.waitstatus_to_exitcode(status)

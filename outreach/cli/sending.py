@@ -115,10 +115,16 @@ def warm_up_broker() -> None:
 @click.option("--urgent", is_flag=True, help="Use the urgent queue (served before bulk).")
 @click.option("--at", "at_text", help="Send at this time (embargo), e.g. 2026-11-26T09:00+01:00.")
 @click.option("--no-wait", is_flag=True, help="Return once queued (needs OUTREACH_BROKER_URL).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (for scripts).")
 @pass_app
 def send_cmd(lazy: LazyContext, alert_id: int, urgent: bool, at_text: str | None,
-             no_wait: bool) -> None:
-    """Send an alert to its segment (minus suppressed contacts), with live progress."""
+             no_wait: bool, yes: bool) -> None:
+    """Send an alert to its segment (minus suppressed contacts), with live progress.
+
+    Shows how many contacts would get it and asks first (`--yes` for scripts)."""
+    from outreach.cli.confirm import confirm_launch
+    from outreach.sending.plan import launch_plan
+
     app_ctx = lazy.app
     at = parse_when(at_text)
     if no_wait and not app_ctx.settings.broker_url:
@@ -126,6 +132,10 @@ def send_cmd(lazy: LazyContext, alert_id: int, urgent: bool, at_text: str | None
                         "inside this command)")
     sessions = app_ctx.checked_sessions()
     console = Console()
+    require_smtp_if_embedded(app_ctx.settings)  # before asking: a send that cannot run
+    with session_scope(sessions) as session:  # closed before asking: no lock while waiting
+        plan = launch_plan(session, control.get_alert(session, alert_id))
+    confirm_launch(plan, console, yes=yes)
     with broker(app_ctx) as embedded:
         warm_up_broker()
         with session_scope(sessions) as session:

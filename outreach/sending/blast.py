@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, literal, select
+from sqlalchemy import ColumnElement, and_, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -56,11 +56,7 @@ def create_blast(session: Session, alert: Alert, *, urgent: bool = False,
         raise UserError(f"alert {alert.id} is {alert.state}: it can only be sent once "
                         "(see `outreach alert status`, `resume`, `retry-failed`)") from None
     default_variant = _default_variant(session, alert)
-    segment = segment_clause(Segment.from_json(alert.segment))
-    in_segment = and_(segment, Contact.email.is_not(None))
-    if alert.follow_up_of is not None:  # follow-ups (issue 7): only the original's non-responders
-        from outreach.alerts.followup import follow_up_clause
-        in_segment = and_(in_segment, follow_up_clause(alert))
+    in_segment = audience_clause(alert)
     suppressed = session.scalar(
         select(func.count()).select_from(Contact).where(in_segment, ~not_suppressed())) or 0
     queued = _insert_messages(session, alert, default_variant, and_(in_segment, not_suppressed()),
@@ -74,6 +70,17 @@ def create_blast(session: Session, alert: Alert, *, urgent: bool = False,
         alert.started_at = now
     session.flush()
     return BlastSummary(alert.id, alert.state, queued, suppressed, urgent, alert.scheduled_at)
+
+
+def audience_clause(alert: Alert) -> ColumnElement[bool]:
+    """SQL on `Contact`: who the alert is for, before suppression (shared with the launch
+    page's count, so what it promises is what a send inserts)."""
+    in_segment = and_(segment_clause(Segment.from_json(alert.segment)),
+                      Contact.email.is_not(None))
+    if alert.follow_up_of is not None:  # follow-ups (issue 7): only the original's non-responders
+        from outreach.alerts.followup import follow_up_clause
+        in_segment = and_(in_segment, follow_up_clause(alert))
+    return in_segment
 
 
 def _default_variant(session: Session, alert: Alert) -> int:

@@ -138,7 +138,7 @@ def test_real_blast_counts_move_then_pause(page, settings, smtp_sink, session, t
     with (tmp_path / "send.log").open("wb") as log:
         sender = subprocess.Popen(
             [sys.executable, "-c", "from outreach.cli import main; main()", "alert", "send",
-             str(alert.id)], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+             "--yes", str(alert.id)], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
     try:
         _log_in(page, web)
         page.wait_for_url("**/dashboard/alerts")

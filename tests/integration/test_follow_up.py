@@ -113,7 +113,7 @@ def test_follow_up_end_to_end_threaded(session, settings, smtp_sink, run_cli, mo
     monkeypatch.delenv("OUTREACH_BROKER_URL", raising=False)
     emails = add_contacts(session, 5)
     original = make_alert(session, settings)
-    run_cli("alert", "send", str(original.id))
+    run_cli("alert", "send", str(original.id), "--yes")
     first = {m.rcpt_tos[0]: message_from_bytes(m.data, policy=policy.SMTP)
              for m in smtp_sink.messages}
     assert set(first) == set(emails)
@@ -133,7 +133,7 @@ def test_follow_up_end_to_end_threaded(session, settings, smtp_sink, run_cli, mo
                                str(_write(tmp_path)), "--json"))
     assert data["contacts"] == 3
     smtp_sink.reset()
-    run_cli("alert", "send", str(data["id"]))
+    run_cli("alert", "send", str(data["id"]), "--yes")
     second = {m.rcpt_tos[0]: message_from_bytes(m.data, policy=policy.SMTP)
               for m in smtp_sink.messages}
     assert set(second) == {emails[2], emails[3], emails[4]}

@@ -35,7 +35,7 @@ def test_bounce_reply_auto_reply_and_unsubscribe_after_a_blast(
                                 outlet_id=outlet.id, language="en", type="journalist"))
         session.commit()
         alert_id = make_alert(session, settings).id
-    run_cli("alert", "send", str(alert_id))
+    run_cli("alert", "send", str(alert_id), "--yes")
     sent = {m.rcpt_tos[0]: m for m in smtp_sink.messages}
     assert set(sent) == set(EMAILS)
 

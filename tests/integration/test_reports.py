@@ -123,7 +123,7 @@ def test_report_after_a_real_blast(session, settings, smtp_sink, run_cli, monkey
     imported = import_csv(make_sessionmaker(session.get_bind()), source)
     assert imported.created >= 6
     alert = make_alert(session, settings)
-    run_cli("alert", "send", str(alert.id))
+    run_cli("alert", "send", str(alert.id), "--yes")
     messages = list(session.scalars(select(Message).where(Message.alert_id == alert.id)
                                     .order_by(Message.id)))
     assert messages and all(m.status == "sent" for m in messages)

@@ -26,7 +26,7 @@ def test_blast_delivers_each_address_once(session, settings, smtp_sink, run_cli)
     session.commit()
     alert = make_alert(session, settings, variants=True)
 
-    result = run_cli("alert", "send", str(alert.id))
+    result = run_cli("alert", "send", str(alert.id), "--yes")
 
     assert "59 messages queued, 1 suppressed" in result.output
     received = Counter(r for m in smtp_sink.messages for r in m.rcpt_tos)
@@ -41,15 +41,15 @@ def test_blast_delivers_each_address_once(session, settings, smtp_sink, run_cli)
 def test_send_twice_is_refused(session, settings, smtp_sink, run_cli):
     add_contacts(session, 3)
     alert = make_alert(session, settings)
-    run_cli("alert", "send", str(alert.id))
-    result = run_cli("alert", "send", str(alert.id), expect=1)
+    run_cli("alert", "send", str(alert.id), "--yes")
+    result = run_cli("alert", "send", str(alert.id), "--yes", expect=1)
     assert "can only be sent once" in result.output
     assert len(smtp_sink.messages) == 3
 
 
 def test_no_wait_needs_a_broker(session, settings, run_cli):
     alert = make_alert(session, settings)
-    result = run_cli("alert", "send", str(alert.id), "--no-wait", expect=1)
+    result = run_cli("alert", "send", str(alert.id), "--yes", "--no-wait", expect=1)
     assert "OUTREACH_BROKER_URL" in result.output
 
 
@@ -59,7 +59,7 @@ def test_temporary_failures_are_delivered_after_retries(session, settings, smtp_
     smtp_sink.fail(451, at="rcpt", recipient=emails[2], times=2)
     smtp_sink.fail(452, at="rcpt", recipient=emails[3], times=1)
 
-    run_cli("alert", "send", str(alert.id))
+    run_cli("alert", "send", str(alert.id), "--yes")
 
     assert received_once(smtp_sink) == set(emails)
     rows = {m.contact.email: m for m in message_rows(session, alert.id)}
@@ -74,14 +74,14 @@ def test_permanent_failures_are_bounced_and_suppressed(session, settings, smtp_s
     alert = make_alert(session, settings)
     smtp_sink.fail(550, at="rcpt", recipient=emails[1])
 
-    run_cli("alert", "send", str(alert.id))
+    run_cli("alert", "send", str(alert.id), "--yes")
 
     status = json.loads(run_cli("alert", "status", str(alert.id), "--json").stdout)
     assert status["counts"]["bounced"] == 1 and status["counts"]["sent"] == 3
     assert is_suppressed(settings, emails[1])
     assert contact(session, emails[1]).status == "bounced"
     second = make_alert(session, settings)
-    result = run_cli("alert", "send", str(second.id))
+    result = run_cli("alert", "send", str(second.id), "--yes")
     assert "3 messages queued, 1 suppressed" in result.output
 
 
@@ -91,7 +91,7 @@ def test_give_up_then_retry_failed(session, settings, smtp_sink, run_cli, monkey
     alert = make_alert(session, settings)
     smtp_sink.fail(451, at="rcpt", recipient=emails[0])
 
-    run_cli("alert", "send", str(alert.id))
+    run_cli("alert", "send", str(alert.id), "--yes")
     status = json.loads(run_cli("alert", "status", str(alert.id), "--json").stdout)
     assert status["state"] == "done" and status["counts"]["failed"] == 1
     assert not is_suppressed(settings, emails[0])  # a temporary failure never suppresses
@@ -109,7 +109,7 @@ def test_a_drop_after_the_data_is_recorded_as_uncertain(session, settings, smtp_
     alert = make_alert(session, settings)
     smtp_sink.drop(at="data", recipient=emails[1], times=1, deliver=True)
 
-    run_cli("alert", "send", str(alert.id))
+    run_cli("alert", "send", str(alert.id), "--yes")
 
     status = json.loads(run_cli("alert", "status", str(alert.id), "--json").stdout)
     assert status["counts"]["sent"] == 3 and status["uncertain"] == 1
@@ -165,7 +165,7 @@ def test_rate_limit_spreads_the_blast(session, settings, smtp_sink, run_cli, mon
     import time
 
     started = time.monotonic()
-    run_cli("alert", "send", str(alert.id))
+    run_cli("alert", "send", str(alert.id), "--yes")
     assert time.monotonic() - started >= 1.2  # 30 messages at 20/s
     assert received_once(smtp_sink) == set(emails)
 
@@ -173,10 +173,12 @@ def test_rate_limit_spreads_the_blast(session, settings, smtp_sink, run_cli, mon
 def test_at_needs_a_timezone_and_refuses_the_past(session, settings, smtp_sink, run_cli):
     emails = add_contacts(session, 2)
     alert = make_alert(session, settings)
-    result = run_cli("alert", "send", str(alert.id), "--at", "2026-11-26T09:00", expect=1)
+    result = run_cli("alert", "send", str(alert.id), "--yes", "--at", "2026-11-26T09:00",
+                     expect=1)
     assert "timezone" in result.output
-    result = run_cli("alert", "send", str(alert.id), "--at", "2020-01-01T09:00+01:00", expect=1)
+    result = run_cli("alert", "send", str(alert.id), "--yes", "--at",
+                     "2020-01-01T09:00+01:00", expect=1)
     assert "in the past" in result.output
     a_moment_ago = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
-    run_cli("alert", "send", str(alert.id), "--at", a_moment_ago, "--urgent")
+    run_cli("alert", "send", str(alert.id), "--yes", "--at", a_moment_ago, "--urgent")
     assert received_once(smtp_sink) == set(emails)
