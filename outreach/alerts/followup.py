@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased, object_session
 
 from outreach.alerts.repository import get_alert
+from outreach.alerts.source import AlertSource
 from outreach.config import Settings
 from outreach.contacts.suppression import not_suppressed
 from outreach.db.models import Alert, Contact, InboundMail, Message
@@ -154,11 +155,15 @@ def count_targets(session: Session, target: FollowUpTarget) -> int:
     return session.scalar(query) or 0
 
 
-def create_follow_up(session: Session, settings: Settings, original_id: int, source: Path, *,
-                     not_replied: bool, not_reached: bool, by_outlet: bool = False
-                     ) -> tuple[Alert, int]:
-    """A draft alert for the original's non-responders; returns it and its target count."""
-    from outreach.alerts.create import create_alert
+def create_follow_up(session: Session, settings: Settings, original_id: int,
+                     source: Path | list[AlertSource], *, not_replied: bool, not_reached: bool,
+                     by_outlet: bool = False, variants: dict[str, Path] | None = None,
+                     created_by: str | None = None) -> tuple[Alert, int]:
+    """A draft alert for the original's non-responders; returns it and its target count.
+
+    `source` is the main file (with `variants`, other languages' files), or the console's
+    sources, default language first."""
+    from outreach.alerts.create import create_alert, create_from_sources
 
     original = get_alert(session, original_id)
     if not (not_replied or not_reached):
@@ -168,8 +173,11 @@ def create_follow_up(session: Session, settings: Settings, original_id: int, sou
         raise UserError(f"ALERT_ID {original_id}: that alert was never sent, nothing to follow up")
     target = FollowUpTarget(original_id, not_replied=not_replied, not_reached=not_reached,
                             by_outlet=by_outlet)
-    alert = create_alert(session, settings, source, follow_up_of=original_id,
-                         track_opens=original.track_opens, track_clicks=original.track_clicks)
+    tracking = {"track_opens": original.track_opens, "track_clicks": original.track_clicks,
+                "follow_up_of": original_id, "created_by": created_by}
+    alert = (create_alert(session, settings, source, variants=variants, **tracking)
+             if isinstance(source, Path)
+             else create_from_sources(session, settings, source, **tracking))
     alert.segment = {"where": [], "tags": [], "follow_up": target.to_json()}
     session.flush()
     return alert, count_targets(session, target)

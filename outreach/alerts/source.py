@@ -183,6 +183,23 @@ def _checked(source: AlertSource) -> AlertSource:
     return source
 
 
+def from_fields(label: str, front: dict[str, Any], body: str) -> AlertSource:
+    """An alert written in the console: front matter from form fields, the body as typed.
+
+    `label` stands where a file name would ("ru body"); body lines are numbered from 1 as
+    the author sees them in the text box, so `label:7` points at the seventh line typed.
+    """
+    front = {k: v for k, v in front.items() if v not in (None, "")}
+    text = ("---\n" + yaml.safe_dump(front, allow_unicode=True, sort_keys=False)
+            + "---\n" + body.replace("\r\n", "\n")) if front else body.replace("\r\n", "\n")
+    return _checked(AlertSource(Path(label), text, front, body.replace("\r\n", "\n"), 1))
+
+
+def body_of(text: str) -> str:
+    """The body of a stored source (what follows its front matter)."""
+    return parse_source(text, Path("stored")).body
+
+
 def with_language(source: AlertSource, language: str) -> AlertSource:
     """The same source declared as `language` (for `--variant LANG=FILE` without front matter)."""
     return _checked(replace(source, front={**source.front, "language": language.lower()}))

@@ -18,7 +18,7 @@ def alert_group() -> None:
     """Write, preview, send and follow alerts."""
 
 
-def _variants(values: tuple[str, ...]) -> dict[str, Path]:
+def parse_variants(values: tuple[str, ...]) -> dict[str, Path]:
     out: dict[str, Path] = {}
     for value in values:
         language, sep, path = value.partition("=")
@@ -38,6 +38,8 @@ def _variants(values: tuple[str, ...]) -> dict[str, Path]:
 @click.option("--where", multiple=True, metavar="FIELD=V1,V2",
               help="Segment: contacts whose FIELD is one of the values (repeatable, AND).")
 @click.option("--tag", "tags", multiple=True, help="Segment: contacts with this tag (AND).")
+@click.option("--segment", "segment_name", metavar="NAME",
+              help="Segment: a saved segment (see the console's segment builder).")
 @click.option("--track-opens", is_flag=True, help="Add an open-tracking pixel.")
 @click.option("--track-clicks", is_flag=True, help="Send links through the click redirect.")
 @click.option("--follow-up-of", type=int, default=None, metavar="ALERT_ID",
@@ -45,21 +47,32 @@ def _variants(values: tuple[str, ...]) -> dict[str, Path]:
 @click.option("--json", "as_json", is_flag=True, help="Print the new alert as JSON.")
 @pass_app
 def create_command(lazy: LazyContext, file: Path, variants: tuple[str, ...],
-                   where: tuple[str, ...], tags: tuple[str, ...], track_opens: bool,
-                   track_clicks: bool, follow_up_of: int | None, as_json: bool) -> None:
+                   where: tuple[str, ...], tags: tuple[str, ...], segment_name: str | None,
+                   track_opens: bool, track_clicks: bool, follow_up_of: int | None,
+                   as_json: bool) -> None:
     """Check and store FILE.md (plus --variant files) as a new draft alert; print its id.
 
     The content is copied: later edits to the files never change this alert.
     """
     from outreach.alerts.create import create_alert
+    from outreach.audit import cli_actor, record
+    from outreach.contacts.saved import load_segment, named_json
     from outreach.contacts.segments import parse_segment
 
+    if segment_name and (where or tags):
+        raise UserError("--segment: give either a saved segment or --where/--tag, not both")
     segment = parse_segment(where, tags) if (where or tags) else None
     app = lazy.app
+    actor = cli_actor()
     with app.checked_sessions()() as session:
-        alert = create_alert(session, app.settings, file, variants=_variants(variants),
+        alert = create_alert(session, app.settings, file, variants=parse_variants(variants),
                              segment=segment, track_opens=track_opens,
-                             track_clicks=track_clicks, follow_up_of=follow_up_of)
+                             track_clicks=track_clicks, follow_up_of=follow_up_of,
+                             created_by=actor.name)
+        if segment_name:
+            alert.segment = named_json(segment_name, load_segment(session, segment_name))
+        record(session, actor, "alert.create", f"alert:{alert.id}",
+               languages=[v.language for v in alert.variants])
         session.commit()
         summary = {"id": alert.id, "title": alert.title,
                    "languages": [v.language for v in alert.variants],
@@ -115,9 +128,9 @@ def test_command(lazy: LazyContext, alert_id: int, to: str, contact_email: str |
     """Send one copy of ALERT_ID marked [TEST] to ADDRESS through OUTREACH_SMTP_URL."""
     from outreach.alerts import preview
     from outreach.alerts.repository import get_alert
+    from outreach.audit import cli_actor, record
     from outreach.contacts.addresses import InvalidAddress, normalize
     from outreach.contacts.lifecycle import find_contact
-    from outreach.mta.smtp import sender_from_settings
 
     app = lazy.app
     app.settings.require_smtp_url("say which SMTP server sends test copies")
@@ -129,16 +142,10 @@ def test_command(lazy: LazyContext, alert_id: int, to: str, contact_email: str |
         alert = get_alert(session, alert_id, label="alert")
         contact = (find_contact(session, contact_email, option="--contact") if contact_email
                    else preview.sample_contact(language))
-        mail = preview.compose_copy(alert, preview.readdressed(contact, address), app.settings,
-                                    test=True)
-    sender = sender_from_settings(app.settings)  # CA file and dev override applied
-    try:
-        result = sender.send(mail.envelope_from, mail.recipient, mail.data)
-    finally:
-        sender.close()
-    if result.outcome != "sent":
-        raise UserError(f"test copy to {address} not accepted: {result.code} {result.text}")
-    click.echo(f"test copy sent to {address}: {result.code} {result.text}")
+        answer = preview.send_test(alert, contact, address, app.settings)
+        record(session, cli_actor(), "alert.test_send", f"alert:{alert_id}", to=[address])
+        session.commit()
+    click.echo(f"test copy sent to {address}: {answer}")
 
 
 def register(main: click.Group) -> None:

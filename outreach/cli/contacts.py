@@ -73,14 +73,22 @@ def _print_report(report: ImportReport) -> None:
 @contacts_group.command("list")
 @where_option
 @tag_option
+@click.option("--segment", "segment_name", metavar="NAME", help="A saved segment.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N contacts.")
 @json_option
 @pass_app
 def list_command(lazy: LazyContext, where: tuple[str, ...], tags: tuple[str, ...],
-                 limit: int | None, as_json: bool) -> None:
+                 segment_name: str | None, limit: int | None, as_json: bool) -> None:
     """List the contacts of a segment."""
+    from outreach.contacts.saved import load_segment
+    from outreach.errors import UserError
+
+    if segment_name and (where or tags):
+        raise UserError("--segment: give either a saved segment or --where/--tag, not both")
     segment = parse_segment(where, tags)
     with session_scope(lazy.app.checked_sessions()) as session:
+        if segment_name:
+            segment = load_segment(session, segment_name)
         contacts, total = queries.list_contacts(session, segment, limit)
         rows = [queries.contact_json(c) for c in contacts]
     if as_json:

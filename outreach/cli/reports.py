@@ -144,17 +144,27 @@ def alert_list(ctx: Any, as_json: bool) -> None:
 @click.option("--outlets", "by_outlet", is_flag=True,
               help="Whole outlets: skip everyone at an outlet (or email domain) where someone "
                    "replied (--not-replied) or was reached (--not-reached).")
+@click.option("--variant", "variants", multiple=True, metavar="LANG=FILE.md",
+              help="Another language version of the follow-up (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the new alert as JSON.")
 @pass_app
 def alert_follow_up(ctx: Any, alert_id: int, source: Path, not_replied: bool, not_reached: bool,
-                    by_outlet: bool, as_json: bool) -> None:
-    """Create a follow-up of ALERT_ID from SOURCE, aimed at its non-responders, threaded."""
-    from outreach.alerts.followup import create_follow_up
+                    by_outlet: bool, variants: tuple[str, ...], as_json: bool) -> None:
+    """Create a follow-up of ALERT_ID from SOURCE, aimed at its non-responders, threaded.
 
+    Each contact gets the variant in their language (`--variant ru=followup.ru.md`)."""
+    from outreach.alerts.followup import create_follow_up
+    from outreach.audit import cli_actor, record
+    from outreach.cli.alerts import parse_variants
+
+    actor = cli_actor()
     with session_scope(ctx.app.checked_sessions()) as session:
         alert, targets = create_follow_up(session, ctx.app.settings, alert_id, source,
                                           not_replied=not_replied, not_reached=not_reached,
-                                          by_outlet=by_outlet)
+                                          by_outlet=by_outlet, variants=parse_variants(variants),
+                                          created_by=actor.name)
+        record(session, actor, "alert.follow_up", f"alert:{alert.id}", of=alert_id,
+               contacts=targets)
         data = {"id": alert.id, "follow_up_of": alert_id, "title": alert.title,
                 "state": alert.state, "target": alert.segment["follow_up"], "contacts": targets}
     if as_json:
