@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from outreach.cli import LazyContext, pass_app
@@ -38,17 +39,40 @@ def contacts_group() -> None:
 @click.option("--update", is_flag=True, help="Merge the file's fields into existing contacts.")
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="Add this tag to every row.")
 @click.option("--check-deliverability", is_flag=True, help="Also check each domain in DNS.")
+@click.option("--map", "mapping", multiple=True, metavar="COLUMN=FIELD",
+              help="What an unrecognised column holds, e.g. --map Sprache=language "
+                   "(FIELD may be 'attribute' or 'ignore'; repeatable).")
 @json_option
 @pass_app
 def import_command(lazy: LazyContext, file: Path, dry_run: bool, update: bool,
-                   tags: tuple[str, ...], check_deliverability: bool, as_json: bool) -> None:
+                   tags: tuple[str, ...], check_deliverability: bool,
+                   mapping: tuple[str, ...], as_json: bool) -> None:
     """Import contacts from a CSV file (any common encoding and delimiter)."""
+    from outreach.audit import cli_actor, record
+
+    def audit(session: Any, report: ImportReport) -> None:
+        record(session, cli_actor(), "contacts.import", f"file:{file.name}",
+               created=report.created, updated=report.updated, rejected=report.rejected)
+
     report = import_csv(lazy.app.checked_sessions(), file, update=update, dry_run=dry_run,
-                        tags=tags, check_deliverability=check_deliverability)
+                        tags=tags, check_deliverability=check_deliverability,
+                        mapping=_mapping(mapping), audit=audit)
     if as_json:
         echo_json(report.to_json())
     else:
         _print_report(report)
+
+
+def _mapping(values: tuple[str, ...]) -> dict[str, str]:
+    from outreach.errors import UserError
+
+    out: dict[str, str] = {}
+    for value in values:
+        column, sep, target = value.rpartition("=")
+        if not sep or not column.strip():
+            raise UserError(f"--map {value!r}: expected COLUMN=FIELD, e.g. Sprache=language")
+        out[column.strip()] = target.strip().lower()
+    return out
 
 
 def _print_report(report: ImportReport) -> None:
@@ -66,6 +90,10 @@ def _print_report(report: ImportReport) -> None:
         console.print(table)
         if len(report.errors) > ERRORS_SHOWN:
             console.print(f"... and {len(report.errors) - ERRORS_SHOWN} more (use --json)")
+    if report.unknown_columns:
+        console.print("columns kept as attributes (say what they hold with --map "
+                      f"COLUMN=FIELD): {escape(', '.join(report.unknown_columns))}",
+                      highlight=False)
     for row in report.suppressed_rows[:ERRORS_SHOWN]:
         console.print(f"line {row.line}: suppressed ({row.reason}), not reactivated")
 

@@ -23,6 +23,7 @@ from outreach.errors import UserError
 SAMPLE_BYTES = 1 << 20
 DELIMITERS = (",", ";", "\t", "|")
 PREFERRED_ENCODINGS = ("cp1252", "cp1251", "cp1250", "latin_1", "koi8_r", "iso8859_2")
+COHERENCE_TIE = 0.05
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
@@ -67,8 +68,9 @@ def _guess(data: bytes) -> str:
     best = results.best()
     if best is None:
         raise UserError("cannot tell the text encoding: save it as UTF-8 CSV")
-    tied = [r for r in results
-            if r.chaos <= best.chaos + 0.01 and r.coherence >= best.coherence - 0.01]
+    tied = [r for r in results  # a short file's coherence is noisy: a DOS code page such
+            if r.chaos <= best.chaos + 0.01  # as cp775 can edge out Windows-1252 by 0.03
+            and r.coherence >= best.coherence - COHERENCE_TIE]
     for preferred in PREFERRED_ENCODINGS:
         for result in tied:
             if preferred in result.could_be_from_charset:

@@ -6,6 +6,7 @@ No database here: the importer decides what a good row does to the contact list.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from functools import lru_cache
@@ -37,6 +38,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "status": ("status",),  # exported by us; status only changes through suppression
 }
 _BY_ALIAS = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
+MAPPABLE = tuple(name for name in ALIASES if name != "status")
 
 TYPE_ALIASES = {
     "journalist": "journalist", "press": "journalist", "media": "journalist",
@@ -92,14 +94,17 @@ class Header:
     extra: dict[str, int]
 
     @classmethod
-    def parse(cls, values: list[str]) -> Header:
+    def parse(cls, values: list[str], mapping: Mapping[str, str] | None = None) -> Header:
+        """`mapping` says what a column the aliases do not know holds: a field name,
+        `attribute` (kept as `contact.attributes.LABEL`, the default) or `ignore`."""
         columns: dict[str, int] = {}
         extra: dict[str, int] = {}
         for index, raw in enumerate(values):
-            label = " ".join(raw.replace("\ufeff", "").split())
-            if not label:
+            label = header_label(raw)
+            target = (mapping or {}).get(label)
+            if not label or target == "ignore":
                 continue
-            name = _BY_ALIAS.get(header_key(label))
+            name = target if target in MAPPABLE else _BY_ALIAS.get(header_key(label))
             if name is not None and name not in columns:
                 columns[name] = index
             elif name is None:
@@ -110,6 +115,20 @@ class Header:
                 f"Email address); found: {', '.join(v.strip() for v in values if v.strip())}"
             )
         return cls(columns=columns, extra=extra)
+
+
+def header_label(raw: str) -> str:
+    """A header cell as the user sees it (BOM and stray spacing dropped)."""
+    return " ".join(raw.replace("\ufeff", "").split())
+
+
+def check_mapping(mapping: Mapping[str, str]) -> dict[str, str]:
+    """`{"Sprache": "language"}` checked: each target a field, `attribute` or `ignore`."""
+    for label, target in mapping.items():
+        if target not in (*MAPPABLE, "attribute", "ignore"):
+            raise UserError(f"--map {label}={target}: {target!r} is not a field "
+                            f"(one of {', '.join(MAPPABLE)}, attribute, ignore)")
+    return {header_label(k): v for k, v in mapping.items()}
 
 
 def header_key(label: str) -> str:

@@ -17,6 +17,23 @@ class SuppressedRow:
         return {"line": self.line, "reason": self.reason}
 
 
+MAX_OUTCOMES = 5000  # rows listed one by one (counts are always complete)
+
+
+@dataclass(frozen=True)
+class RowOutcome:
+    """What a good row does: create, update, unchanged, merge (a duplicate), suppressed."""
+
+    line: int
+    email: str
+    action: str
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"line": self.line, "email": self.email, "action": self.action,
+                "detail": self.detail}
+
+
 @dataclass
 class ImportReport:
     path: str
@@ -35,6 +52,12 @@ class ImportReport:
     seconds: float = 0.0
     errors: list[RowError] = field(default_factory=list)
     suppressed_rows: list[SuppressedRow] = field(default_factory=list)
+    unknown_columns: list[str] = field(default_factory=list)  # kept as attributes, unmapped
+    outcomes: list[RowOutcome] = field(default_factory=list)
+
+    def note(self, line: int, email: str, action: str, detail: str = "") -> None:
+        if len(self.outcomes) < MAX_OUTCOMES:
+            self.outcomes.append(RowOutcome(line, email, action, detail))
 
     def reject(self, errors: list[RowError]) -> None:
         self.rejected += 1
@@ -50,4 +73,6 @@ class ImportReport:
             "seconds": round(self.seconds, 3),
             "errors": [e.to_json() for e in self.errors],
             "suppressed_rows": [s.to_json() for s in self.suppressed_rows],
+            "unknown_columns": self.unknown_columns,
+            "outcomes": [o.to_json() for o in self.outcomes],
         }

@@ -8,13 +8,19 @@ exactly what a real run would do. Rejected rows never stop the good ones.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.contacts.csvfile import Record, open_csv
-from outreach.contacts.fields import ContactRow, Header, parse_row, split_labels
+from outreach.contacts.fields import (
+    ContactRow,
+    Header,
+    check_mapping,
+    parse_row,
+    split_labels,
+)
 from outreach.contacts.import_report import ImportReport
 from outreach.contacts.merge import merge_rows
 from outreach.contacts.writer import BatchWriter
@@ -28,18 +34,25 @@ Batch = tuple[dict[str, ContactRow], dict[str, ContactRow]]
 
 def import_csv(sessions: sessionmaker[Session], path: Path, *, update: bool = False,
                dry_run: bool = False, tags: Iterable[str] = (),
-               check_deliverability: bool = False, source: str | None = None) -> ImportReport:
+               check_deliverability: bool = False, source: str | None = None,
+               mapping: Mapping[str, str] | None = None,
+               audit: Callable[[Session, ImportReport], object] | None = None) -> ImportReport:
     """Import `path` into the contact list and say what happened to every row.
 
+    `mapping` names what unrecognised columns hold (`{"Sprache": "language"}`); the columns
+    still unrecognised are listed in the report. `audit(session, report)` runs just before
+    the commit, so its row commits with the import (never for a dry run).
     Raises UserError, writing nothing, when the file cannot be read at all (missing, binary,
     no email column, undecodable).
     """
     started = time.perf_counter()
     path = Path(path)
+    mapping = check_mapping(mapping or {})
     fmt, records = open_csv(path)
-    header = _find_header(path, records)
+    header = _find_header(path, records, mapping)
     report = ImportReport(path=str(path), encoding=fmt.encoding, delimiter=fmt.delimiter,
-                          dry_run=dry_run, update=update)
+                          dry_run=dry_run, update=update,
+                          unknown_columns=[c for c in header.extra if c not in mapping])
     extra_tags = split_labels(",".join(tags))
     with sessions() as session:
         writer = BatchWriter(session, report, update=update,
@@ -49,18 +62,20 @@ def import_csv(sessions: sessionmaker[Session], path: Path, *, update: bool = Fa
         if dry_run:
             session.rollback()
         else:
+            if audit is not None:
+                audit(session, report)
             session.commit()
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _find_header(path: Path, records: Iterator[Record]) -> Header:
+def _find_header(path: Path, records: Iterator[Record], mapping: Mapping[str, str]) -> Header:
     """The header row: the first record naming an email column, looking past a few title
     lines ('Press list, spring 2025') that spreadsheets often carry above it."""
     first_error: str | None = None
     for count, record in enumerate(records, start=1):
         try:
-            return Header.parse(record.values)
+            return Header.parse(record.values, mapping)
         except UserError as exc:
             first_error = first_error or f"line {record.line}: {exc}"
             if count >= HEADER_SEARCH_ROWS:
@@ -98,6 +113,7 @@ def _place(row: ContactRow, seen: set[str], firsts: dict[str, ContactRow],
         firsts[row.email] = row
         return
     report.duplicates += 1
+    report.note(row.line, row.email, "merge", "a repeat of an earlier line, merged into it")
     if row.email in firsts:
         merge_rows(firsts[row.email], row)
     elif row.email in dups:

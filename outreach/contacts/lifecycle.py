@@ -36,17 +36,19 @@ def find_contact(session: Session, email: str, *, option: str = "") -> Contact:
     raise UserError(f"{where}{address}: no contact with that address")
 
 
-def unsubscribe(session: Session, contact: Contact, reason: str | None = None) -> bool:
-    """Suppress the address (CLI channel); False if it already was suppressed."""
-    return suppression.suppress(session, contact, "unsubscribed", "cli", note=reason)
+def unsubscribe(session: Session, contact: Contact, reason: str | None = None, *,
+                channel: str = "cli") -> bool:
+    """Suppress the address by hand (CLI or console); False if it already was suppressed."""
+    return suppression.suppress(session, contact, "unsubscribed", channel, note=reason)
 
 
-def resubscribe(session: Session, contact: Contact, reason: str) -> bool:
+def resubscribe(session: Session, contact: Contact, reason: str, *,
+                channel: str = "cli") -> bool:
     """Lift the suppression, logged with the reason; False if it was not suppressed."""
     if not reason.strip():
         raise UserError("--reason: say why this address may be mailed again")
     try:
-        return suppression.resubscribe(session, contact, reason.strip(), channel="cli")
+        return suppression.resubscribe(session, contact, reason.strip(), channel=channel)
     except ValueError as exc:
         raise UserError(f"{contact.email}: {exc}") from None
 

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from outreach.contacts.addresses import address_hash as hash_of
 from outreach.db.models import Contact, ContactEvent, Suppression
 
-CHANNELS = ("link", "one-click", "mailto", "reply", "cli", "bounce", "complaint", "erase", "import")
+CHANNELS = ("link", "one-click", "mailto", "reply", "cli", "console", "bounce", "complaint",
+            "erase", "import")
 _STATUS_FOR_REASON = {
     "unsubscribed": "unsubscribed", "bounced": "bounced", "complained": "complained",
     "erased": "erased", "manual": "unsubscribed",

@@ -97,6 +97,7 @@ class BatchWriter:
                 self.report.suppressed += 1
                 reason = suppressed[row.email_hash]
                 self.report.suppressed_rows.append(SuppressedRow(row.line, reason))
+                self.report.note(row.line, email, "suppressed", f"{reason}: left alone")
                 self.frozen.add(email)
             elif email not in stored:
                 creates.append(row)
@@ -104,6 +105,7 @@ class BatchWriter:
                 merges.append((stored[email], row, True))
             else:
                 self.report.unchanged += 1
+                self.report.note(row.line, email, "unchanged", "already on the list")
                 self.frozen.add(email)
         merges += [(stored[e], row, False) for e, row in dups.items() if e in stored]
         self._resolve_outlets([*creates, *(row for _, row, _ in merges)])
@@ -175,9 +177,12 @@ class BatchWriter:
                              for k, v in added]
         if overwrite and (changes or added):
             self.report.updated += 1
+            self.report.note(row.line, row.email, "update",
+                             ", ".join([*sorted(changes), *(k for k, _ in added)]))
             self._event(current["id"], row.email_hash, "updated", sorted(changes))
         elif overwrite:
             self.report.unchanged += 1
+            self.report.note(row.line, row.email, "unchanged", "no new values")
 
     def _create(self, rows: list[ContactRow]) -> None:
         if not rows:
@@ -197,6 +202,7 @@ class BatchWriter:
                 self.report.unchanged += 1
                 continue
             self.report.created += 1
+            self.report.note(row.line, row.email, "create")
             self._labels += [{"contact_id": contact_id, "kind": k, "value": v}
                              for k, v in new_labels(row, set())]
             self._event(contact_id, row.email_hash, "imported", [])

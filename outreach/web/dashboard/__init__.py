@@ -11,13 +11,27 @@ from typing import Any
 from flask import Blueprint, current_app
 
 from outreach.web.app import app_context, content_security_policy
-from outreach.web.dashboard import auth, contacts, views
+from outreach.web.dashboard import (
+    auth,
+    contact_page,
+    contacts,
+    editor,
+    followups,
+    imports,
+    inbox,
+    launch,
+    preview,
+    segments,
+    views,
+)
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", static_folder="static",
                static_url_path="/static")
 auth.register(bp)
 views.register(bp)
 contacts.register(bp)
+for _module in (editor, preview, launch, imports, contact_page, segments, inbox, followups):
+    _module.register(bp)
 
 
 @bp.context_processor
@@ -25,12 +39,13 @@ def _globals() -> dict[str, Any]:
     return {"org": app_context(current_app).settings.org_name}
 
 
-# The app's default policy plus `connect-src 'self'` for the live-progress fetch().
-CSP = content_security_policy("connect-src 'self'")
+# The app's default policy plus `connect-src 'self'` for the live-progress fetch() and
+# `frame-src 'self'` for the alert preview (a sandboxed document with its own policy).
+CSP = content_security_policy("connect-src 'self'", "frame-src 'self'")
 
 
 @bp.after_request
 def _headers(response: Any) -> Any:
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = CSP
+    response.headers.setdefault("Content-Security-Policy", CSP)  # the preview sets its own
     return response

@@ -7,9 +7,11 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request
 
 from outreach.web.dashboard.queries import contacts_page
+from outreach.web.dashboard.roles import requires
 from outreach.web.dashboard.views import db
 
 
+@requires("viewer")
 def contacts() -> Any:
     q = request.args.get("q", "")[:200]
     suppressed = request.args.get("suppressed", "")

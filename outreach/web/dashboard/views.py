@@ -19,6 +19,7 @@ from flask import (
 )
 from sqlalchemy.orm import Session
 
+from outreach.audit import record
 from outreach.db.models import MESSAGE_STATUSES, Alert
 from outreach.db.session import session_scope
 from outreach.errors import UserError
@@ -27,6 +28,7 @@ from outreach.reports.rows import DIMENSIONS, filter_rows, summary
 from outreach.web.app import app_context
 from outreach.web.dashboard.chart import outcomes_svg
 from outreach.web.dashboard.queries import outcome_timeline, replies
+from outreach.web.dashboard.roles import current_actor, requires
 
 ACTIONS = ("pause", "resume", "cancel")
 REACH_FILTERS = ("", "reached", "not_reached", "engaged", "not_engaged")
@@ -51,6 +53,7 @@ def index() -> Any:
     return redirect(url_for("dashboard.alerts"))
 
 
+@requires("viewer")
 def alerts() -> Any:
     with db() as session:
         rows = alert_overview(session, limit=200)
@@ -58,6 +61,7 @@ def alerts() -> Any:
     return render_template("dashboard/alerts.html", alerts=rows, live=live)
 
 
+@requires("viewer")
 def alerts_json() -> Any:
     with db() as session:
         return jsonify({"alerts": alert_overview(session, limit=200)})
@@ -70,6 +74,7 @@ def _live(session: Session, alert: Alert) -> dict[str, Any]:
             "actions": _allowed_actions(alert.state)}
 
 
+@requires("viewer")
 def alert_page(alert_id: int) -> Any:
     by = request.args.get("by", "outlet")
     reach_filter = request.args.get("reach", "")
@@ -101,6 +106,7 @@ def _table_page(rows: list[Any], page: int) -> dict[str, Any]:
             "pages": pages, "matching": len(rows)}
 
 
+@requires("viewer")
 def alert_json(alert_id: int) -> Any:
     with db() as session:
         return jsonify(_live(session, _alert_or_404(session, alert_id)))
@@ -112,6 +118,7 @@ def _allowed_actions(state: str) -> list[str]:
     return [a for a in ACTIONS if a in ALERT_TRANSITIONS.get(state, {})]
 
 
+@requires("sender")
 def control(alert_id: int, action: str) -> Any:
     """POST (CSRF-checked by the guard): the sending engine's pause/resume/cancel."""
     if action not in ACTIONS:
@@ -121,18 +128,20 @@ def control(alert_id: int, action: str) -> Any:
     try:
         with db() as session:
             _alert_or_404(session, alert_id)
-            getattr(engine, action)(session, alert_id)
+            result = getattr(engine, action)(session, alert_id)
+            detail = {"count": result} if isinstance(result, int) else {}
+            record(session, current_actor(), f"alert.{action}", f"alert:{alert_id}", **detail)
     except UserError as exc:
         flash(str(exc), "error")
     else:
         flash(f"Alert {alert_id}: {action} done.", "ok")
         if action == "resume":
-            _enqueue_resumed(alert_id)
+            enqueue_now(alert_id)
     return redirect(url_for("dashboard.alert", alert_id=alert_id))
 
 
-def _enqueue_resumed(alert_id: int) -> None:
-    """Put the resumed alert's messages on the broker now, as `outreach alert resume` does.
+def enqueue_now(alert_id: int) -> None:
+    """Put the alert's due messages on the broker now, as `outreach alert send|resume` do.
 
     Without a broker (embedded mode) no worker runs beside the web app: say how to continue.
     A broker error is not fatal: the workers' sweeper re-enqueues what is still queued.
@@ -140,7 +149,7 @@ def _enqueue_resumed(alert_id: int) -> None:
     app_ctx = app_context(current_app)
     if not app_ctx.settings.broker_url:
         flash("No broker is configured (embedded mode): run `outreach alert resume "
-              f"{alert_id}` to deliver the rest.", "error")
+              f"{alert_id}` to deliver.", "error")
         return
     from outreach.cli.sending import enqueue
     from workers.app import use_settings
@@ -149,8 +158,8 @@ def _enqueue_resumed(alert_id: int) -> None:
         use_settings(app_ctx.settings)
         enqueue(app_ctx, alert_id)
     except Exception:  # the sweeper will pick the messages up; log for the operator
-        current_app.logger.exception("resume: enqueue of alert %s failed", alert_id)
-        flash("Resumed, but the broker did not answer: the workers will pick the alert up "
+        current_app.logger.exception("enqueue of alert %s failed", alert_id)
+        flash("Queued, but the broker did not answer: the workers will pick the alert up "
               "within a minute.", "error")
 
 
