@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
@@ -13,55 +12,19 @@ from rich.table import Table
 from outreach.cli import pass_app
 from outreach.cli.alerts import alert_group
 from outreach.cli.output import echo_json, table_console
-from outreach.contacts.export import neutralise as neutralise_text
 from outreach.db.session import session_scope
 from outreach.errors import UserError
 from outreach.reports.reach import ReachReport, alert_overview, reach_report
-from outreach.reports.rows import DIMENSIONS, STATUSES, ReachRow, summary
-
-
-def neutralise(value: object) -> object:
-    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe
-    (the contacts export's rule, shared); numbers pass through."""
-    return neutralise_text(value) if isinstance(value, str) else value
-
-
-def _columns(report: ReachReport) -> list[str]:
-    """Every column for CSV; `country` only where it is not the grouping itself."""
-    cols = ["label", *(["country"] if report.by == "outlet" else []), "targeted",
-            *(s for s in STATUSES if s != "other"),
-            "replied", "auto_replied", "unsubscribed", "complained"]
-    if report.alert.track_opens:
-        cols.append("opened")
-    if report.alert.track_clicks:
-        cols.append("clicked")
-    if any(r.statuses["other"] for r in report.rows):
-        cols.append("other")
-    return [*cols, "reached_contacts", "reached", "engaged_contacts", "engaged"]
-
-
-def _cells(row: ReachRow, cols: list[str], groups: dict[str, int] | None = None) -> list[Any]:
-    """A row's cells; the totals row says how many groups were reached/engaged ("2/5")."""
-    data = row.to_json()
-    if groups is not None:
-        data["reached"] = f"{groups['reached']}/{groups['groups']}"
-        data["engaged"] = f"{groups['engaged']}/{groups['groups']}"
-    return ["yes" if data[c] is True else "no" if data[c] is False else data[c] for c in cols]
-
-
-def _body(report: ReachReport, cols: list[str]) -> list[list[Any]]:
-    rows = [_cells(r, cols) for r in report.rows]
-    return [*rows, _cells(report.totals, cols, summary(report.rows))]
+from outreach.reports.rows import DIMENSIONS
+from outreach.reports.table import body as _body
+from outreach.reports.table import columns as _columns
+from outreach.reports.table import write_rows
 
 
 def write_csv(report: ReachReport, path: Path) -> None:
-    cols = _columns(report)
     try:
         with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(cols)
-            for cells in _body(report, cols):
-                writer.writerow([neutralise("" if v is None else v) for v in cells])
+            write_rows(report, handle)
     except OSError as exc:
         raise UserError(f"--csv {path}: cannot write ({exc.strerror})") from exc
 

@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from outreach.alerts.repository import get_alert
+from outreach.contacts.segments import Segment
 from outreach.db.models import (
     MESSAGE_STATUSES,
     Alert,
@@ -262,6 +263,14 @@ def reply_counts(session: Session, alert_ids: list[int] | None = None) -> dict[i
     return {alert_id: count for alert_id, count in session.execute(query) if alert_id}
 
 
+def audience(alert: Alert) -> str:
+    """Who an alert is for, in a few words: the saved segment's name, or its conditions."""
+    if alert.follow_up_of is not None:
+        return f"follow-up of #{alert.follow_up_of}"
+    name = (alert.segment or {}).get("name")
+    return str(name) if name else Segment.from_json(alert.segment).describe()
+
+
 def alert_overview(session: Session, limit: int | None = None) -> list[dict[str, Any]]:
     """Every alert (newest first) with state, sent/total and replies: for lists."""
     query = select(Alert).order_by(Alert.id.desc())
@@ -276,6 +285,8 @@ def alert_overview(session: Session, limit: int | None = None) -> list[dict[str,
         rows.append({
             "id": alert.id, "title": alert.title, "state": alert.state,
             "created_at": alert.created_at.isoformat(),
+            "created_by": alert.created_by, "audience": audience(alert),
+            "languages": sorted(v.language for v in alert.variants),
             "follow_up_of": alert.follow_up_of,
             "total": sum(by_status.values()), "sent": by_status.get("sent", 0),
             "counts": by_status, "replies": replies.get(alert.id, 0),

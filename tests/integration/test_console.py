@@ -212,3 +212,25 @@ def test_inbox_lists_marks_and_filters(client, session):
     assert "Thanks" not in client.get("/dashboard/inbox").get_data(as_text=True)
     assert "Thanks" in client.get("/dashboard/inbox?handled=yes").get_data(as_text=True)
     assert _actions(session) == ["reply.handled"]
+
+
+def _state_changing(app):
+    from tests.integration.test_dashboard import _sample_path
+
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/dashboard") and "POST" in rule.methods \
+                and rule.endpoint not in ("dashboard.login", "dashboard.logout"):
+            yield _sample_path(rule)
+
+
+def test_every_state_changing_route_wants_csrf_and_a_sender(client, monkeypatch):
+    from outreach.web.dashboard import roles
+
+    paths = list(_state_changing(client.application))
+    assert len(paths) >= 12
+    for path in paths:
+        assert client.post(path, data={}).status_code == 400, path  # no CSRF token
+    monkeypatch.setattr(roles, "current_user",
+                        lambda: roles.CurrentUser(7, "viewer@example.org", "viewer"))
+    for path in paths:
+        assert _post(client, path, {}).status_code == 403, path

@@ -53,7 +53,8 @@ def client(app):
 def _sample_path(rule) -> str:
     path = rule.rule
     for arg in rule.arguments:
-        path = re.sub(rf"<(?:[a-z]+:)?{arg}>", "1" if arg == "alert_id" else "pause", path)
+        path = re.sub(rf"<int:{arg}>", "1", path)  # any id
+        path = re.sub(rf"<(?:[a-z]+:)?{arg}>", "pause", path)  # an action name or token
     return path
 
 

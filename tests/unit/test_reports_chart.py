@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from outreach.cli.reports import neutralise
+from outreach.reports.table import neutralise
 from outreach.web.dashboard.chart import cumulative, outcomes_svg
 
 

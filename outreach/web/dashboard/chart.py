@@ -11,6 +11,11 @@ from datetime import datetime, timedelta
 from markupsafe import Markup, escape
 
 COLOURS = {"sent": "#1b7a3a", "deferred": "#9a6700", "bounced": "#b3261e", "failed": "#5b3e96"}
+# The lines count status changes, the cards count messages now: a message deferred three
+# times and then sent is one "sent" card but three deferrals. Final outcomes match the cards
+# one to one; the others are named for what they count, so legend and cards never disagree.
+LEGEND = {"sent": "sent", "bounced": "bounced", "deferred": "deferrals (retried)",
+          "failed": "failures"}
 WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 640, 220, 48, 28, 12
 
 
@@ -65,9 +70,9 @@ def outcomes_svg(start: datetime | None, width_seconds: int, series: dict[str, l
         padded = values + [values[-1]] * (length - len(values))
         parts.append(f'<polyline class="line-{escape(name)}" fill="none" stroke="{colour}" '
                      f'stroke-width="2.5" points="{_points(padded, top)}"/>')
-        x = PAD_LEFT + 12 + i * 130
+        x = PAD_LEFT + 12 + i * 140
         parts.append(f'<rect x="{x}" y="{PAD_TOP}" width="12" height="12" fill="{colour}"/>')
         parts.append(f'<text x="{x + 16}" y="{PAD_TOP + 11}" font-size="12">'
-                     f"{escape(name)} {values[-1]}</text>")
+                     f"{escape(LEGEND.get(name, name))} {values[-1]}</text>")
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - numbers, fixed names and escape()d text only

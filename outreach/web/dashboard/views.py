@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -25,6 +27,7 @@ from outreach.db.session import session_scope
 from outreach.errors import UserError
 from outreach.reports.reach import alert_overview, reach_report, reply_counts, status_counts
 from outreach.reports.rows import DIMENSIONS, filter_rows, summary
+from outreach.reports.table import write_rows
 from outreach.web.app import app_context
 from outreach.web.dashboard.chart import outcomes_svg
 from outreach.web.dashboard.queries import outcome_timeline, replies
@@ -93,9 +96,26 @@ def alert_page(alert_id: int) -> Any:
             reach_filter=reach_filter, reach_filters=REACH_FILTERS, country=country,
             countries=sorted({r.country for r in report.rows if r.country}),
             chart=outcomes_svg(start, width, series), replies=replies(session, alert_id),
-            actions=ACTIONS, **_table_page(rows, int(page)),
+            actions=ACTIONS, rare=[s for s in MESSAGE_STATUSES if not report.totals.statuses[s]
+                                   and s not in ("sent", "bounced", "failed")],
+            **_table_page(rows, int(page)),
         )
     return render_template("dashboard/alert.html", **context)
+
+
+@requires("viewer")
+def reach_csv(alert_id: int) -> Any:
+    """The whole reach table as CSV, the file `outreach report ID --csv` writes."""
+    by = request.args.get("by", "outlet")
+    if by not in DIMENSIONS:
+        abort(400)
+    with db() as session:
+        _alert_or_404(session, alert_id)
+        report = reach_report(session, alert_id, by)
+        out = io.StringIO()
+        write_rows(report, out)
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="alert-{alert_id}-reach-by-{by}.csv"'})
 
 
 def _table_page(rows: list[Any], page: int) -> dict[str, Any]:
@@ -169,4 +189,5 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/alerts.json", "alerts_json", alerts_json)
     bp.add_url_rule("/alerts/<int:alert_id>", "alert", alert_page)
     bp.add_url_rule("/alerts/<int:alert_id>.json", "alert_json", alert_json)
+    bp.add_url_rule("/alerts/<int:alert_id>/reach.csv", "reach_csv", reach_csv)
     bp.add_url_rule("/alerts/<int:alert_id>/<action>", "control", control, methods=["POST"])

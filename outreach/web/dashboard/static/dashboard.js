@@ -30,6 +30,7 @@
     setText(section, '[data-field="state"]', data.state);
     setText(section, '[data-field="total"]', data.total);
     setText(section, '[data-field="replies"]', data.replies);
+    setText(section, '[data-field="replies-word"]', data.replies === 1 ? "reply" : "replies");
     Object.keys(data.counts || {}).forEach(function (status) {
       setText(section, '[data-count="' + status + '"]', data.counts[status]);
     });
