@@ -81,7 +81,7 @@ def create(alert_id: int) -> Any:
                 not_replied=target.not_replied, not_reached=target.not_reached,
                 by_outlet=target.by_outlet, created_by=actor.name)
             record(session, actor, "alert.follow_up", f"alert:{alert.id}", of=alert_id,
-                   contacts=count, languages=form.languages, target=target.to_json())
+                   contacts=count, languages=form.languages, aim=target.to_json())
             new_id = alert.id
     except UserError as exc:
         return _page(alert_id, form, error=str(exc), status=422)

@@ -49,8 +49,18 @@
     if (select) { select.addEventListener("change", schedulePreview); }
   }
 
+  function copyToSave() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-copy-of]"), function (h) {
+      var source = document.getElementById(h.getAttribute("data-copy-of"));
+      if (source) { h.value = source.value; }
+    });
+  }
+
   function liveCount(form) {
     var url = form.getAttribute("data-count-url");
+    var save = document.getElementById("save-segment");
+    if (save) { save.addEventListener("submit", copyToSave); }
+    form.addEventListener("input", copyToSave);  // at once: "Save" saves what is typed
     var update = debounce(function () {
       var params = new URLSearchParams(new FormData(form));
       fetch(url + "?" + params.toString(), { credentials: "same-origin" })
@@ -62,10 +72,6 @@
           document.getElementById("segment-describe").textContent = d.segment;
         })
         .catch(function () { /* the Count button still works */ });
-      Array.prototype.forEach.call(document.querySelectorAll("[data-copy-of]"), function (h) {
-        var source = document.getElementById(h.getAttribute("data-copy-of"));
-        if (source) { h.value = source.value; }
-      });
     }, 300);
     form.addEventListener("input", update);
   }
