@@ -202,7 +202,8 @@ class BatchWriter:
                 self.report.unchanged += 1
                 continue
             self.report.created += 1
-            self.report.note(row.line, row.email, "create")
+            self.report.note(row.line, row.email, "create", " · ".join(
+                v for v in (row.name, row.outlet, row.language, row.country) if v))
             self._labels += [{"contact_id": contact_id, "kind": k, "value": v}
                              for k, v in new_labels(row, set())]
             self._event(contact_id, row.email_hash, "imported", [])

@@ -126,7 +126,8 @@ def test_segment_alert_preview_launch_and_follow_up(client, session, settings, s
     bad = _post(client, "/dashboard/alerts/new",
                 {**form, "body-ru": "# Релиз\n\n{{ contact.nickname }}\n"})
     assert bad.status_code == 422
-    assert "ru body:3: unknown field &#39;contact.nickname&#39;" in bad.get_data(as_text=True)
+    assert "Russian text, line 3: unknown field &#39;contact.nickname&#39;" in \
+        bad.get_data(as_text=True)
     response = _post(client, "/dashboard/alerts/new", form)
     alert_id = int(response.headers["Location"].rsplit("/", 2)[-2])
     frame = client.get(f"/dashboard/alerts/{alert_id}/preview?preview_language=ru")

@@ -120,7 +120,7 @@ def test_organiser_flow(page, web, settings, smtp_sink, imap_server, run_cli, se
     page.locator("#body-ru").fill("# Задержан журналист\n\nУважаемые коллеги,\n\n"
                                   "{{ contact.nickname }}\n")
     page.get_by_role("button", name="Save draft").click()
-    expect(page.locator("#editor-error")).to_contain_text("ru body:5")  # the bad line
+    expect(page.locator("#editor-error")).to_contain_text("Russian text, line 5")  # the bad line
     expect(page.locator("#editor-error .bad-line")).to_have_text("{{ contact.nickname }}")
     shot("editor-error")
     page.get_by_role("tab", name="Russian").click()

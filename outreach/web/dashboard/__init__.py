@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, current_app
 
+from outreach.alerts.templating import CONTACT_FIELDS
 from outreach.web.app import app_context, content_security_policy
 from outreach.web.dashboard import (
     auth,
@@ -24,6 +25,7 @@ from outreach.web.dashboard import (
     segments,
     views,
 )
+from outreach.web.dashboard.alert_forms import friendly
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", static_folder="static",
                static_url_path="/static")
@@ -36,7 +38,8 @@ for _module in (editor, preview, launch, imports, contact_page, segments, inbox,
 
 @bp.context_processor
 def _globals() -> dict[str, Any]:
-    return {"org": app_context(current_app).settings.org_name}
+    return {"org": app_context(current_app).settings.org_name, "friendly": friendly,
+            "contact_fields": CONTACT_FIELDS}
 
 
 # The app's default policy plus `connect-src 'self'` for the live-progress fetch() and

@@ -103,6 +103,15 @@ def sources(form: AlertForm, settings: Settings) -> list[AlertSource]:
     return out
 
 
+def friendly(message: str) -> str:
+    """`ru body:5: unknown field ...` -> `Russian text, line 5: unknown field ...`."""
+    match = LINE_RE.match(message)
+    if not match:
+        return message
+    name = LANGUAGE_NAMES.get(match["label"], match["label"])
+    return f"{name} text, line {match['line']}: {message[match.end():]}"
+
+
 def error_line(message: str, form: AlertForm) -> dict[str, Any] | None:
     """For `ru body:7: ...`: the variant and the line the author typed, to show beside it."""
     match = LINE_RE.match(message)

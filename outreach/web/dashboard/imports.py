@@ -109,7 +109,8 @@ def review(token: str) -> Any:
         return render_template("dashboard/import.html", error=str(exc)), 422
     return render_template(
         "dashboard/import_review.html", upload=upload, report=report, token=token,
-        outcomes=report.outcomes[:ROWS_SHOWN], targets=TARGETS, mapping=_mapping(request.args),
+        outcomes=sorted(report.outcomes, key=lambda o: o.line)[:ROWS_SHOWN], targets=TARGETS,
+        mapping=_mapping(request.args),
         mapped=[k for k in _mapping(request.args) if k not in report.unknown_columns],
         update=request.args.get("update") == "1", tags=request.args.get("tags", ""))
 

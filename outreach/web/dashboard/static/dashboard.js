@@ -26,7 +26,15 @@
     });
   }
 
+  var SETTLED = ["done", "cancelled", "paused"];
+
   function updateAlert(section, data) {
+    // The reach table and chart are drawn on the server: once the alert settles, redraw them.
+    var shown = section.getAttribute("data-state");
+    if (shown && data.state !== shown && SETTLED.indexOf(data.state) >= 0) {
+      window.location.reload();
+      return;
+    }
     setText(section, '[data-field="state"]', data.state);
     setText(section, '[data-field="total"]', data.total);
     setText(section, '[data-field="replies"]', data.replies);
