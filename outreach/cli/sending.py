@@ -122,6 +122,7 @@ def send_cmd(lazy: LazyContext, alert_id: int, urgent: bool, at_text: str | None
     """Send an alert to its segment (minus suppressed contacts), with live progress.
 
     Shows how many contacts would get it and asks first (`--yes` for scripts)."""
+    from outreach.audit import cli_actor, record
     from outreach.cli.confirm import confirm_launch
     from outreach.sending.plan import launch_plan
 
@@ -141,6 +142,9 @@ def send_cmd(lazy: LazyContext, alert_id: int, urgent: bool, at_text: str | None
         with session_scope(sessions) as session:
             summary = create_blast(session, control.get_alert(session, alert_id),
                                    urgent=urgent, at=at)
+            record(session, cli_actor(), "alert.schedule" if summary.scheduled_at
+                   else "alert.launch", f"alert:{alert_id}", count=summary.queued,
+                   suppressed=summary.suppressed, urgent=urgent)
         when = (f", scheduled for {summary.scheduled_at.isoformat()}"
                 if summary.scheduled_at else "")
         console.print(f"alert {alert_id}: {summary.queued} messages queued, "
