@@ -21,10 +21,11 @@ import random
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -36,7 +37,7 @@ from outreach.alerts.source import from_fields
 from outreach.config import Settings
 from outreach.contacts.saved import save_segment
 from outreach.contacts.segments import parse_segment
-from outreach.db.models import Contact, ContactLabel, InboundMail
+from outreach.db.models import Alert, Contact, ContactLabel, InboundMail
 from outreach.db.session import make_engine, make_sessionmaker, upgrade
 from outreach.web.app import create_app
 
@@ -54,6 +55,10 @@ def extras(engine: Engine, contacts: int, settings: Settings, rng: random.Random
             for table in ("outlets", "contacts", "alerts", "messages", "inbound_mail"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                   f"(SELECT max(id) FROM {table}))"))
+        # as `create_blast` and the workers leave them (the dashboard seed leaves them empty)
+        conn.execute(update(Alert).values(started_at=T0, created_by="bench"))
+        conn.execute(update(Alert).where(Alert.state == "done")
+                     .values(finished_at=T0 + timedelta(minutes=10)))
         rows = [{"contact_id": i, "kind": "tag", "value": "press"}
                 for i in range(1, contacts + 1) if i % 3 == 0]
         for start in range(0, len(rows), 10_000):
