@@ -235,3 +235,16 @@ def test_every_state_changing_route_wants_csrf_and_a_sender(client, monkeypatch)
                         lambda: roles.CurrentUser(7, "viewer@example.org", "viewer"))
     for path in paths:
         assert _post(client, path, {}).status_code == 403, path
+
+
+def test_a_file_that_is_not_csv_is_refused_by_its_name(client):
+    import io
+
+    token = csrf_of(client.get("/dashboard/alerts").get_data(as_text=True))
+    response = client.post("/dashboard/contacts/import", data={
+        "csrf_token": token, "file": (io.BytesIO(b"\x00\x01binary"), "../photo.png")},
+        content_type="multipart/form-data")
+    page = client.get(response.headers["Location"])
+    assert page.status_code == 422
+    text = page.get_data(as_text=True)
+    assert "photo.png: not a text file" in text and "/tmp" not in text

@@ -69,7 +69,7 @@ def _load(session: Session, token: str) -> PendingUpload:
 def _as_file(upload: PendingUpload) -> Iterator[Path]:
     """The importer reads a path: the upload written to a private temporary file."""
     with tempfile.TemporaryDirectory(prefix="outreach-upload-") as tmp:
-        path = Path(tmp) / (Path(upload.filename).name or "upload.csv")
+        path = Path(tmp) / "upload.csv"  # never a name from the client
         path.write_bytes(upload.data)
         yield path
 
@@ -95,8 +95,11 @@ def _run(token: str, *, dry_run: bool) -> tuple[PendingUpload, ImportReport]:
         upload = _load(session, token)
         session.expunge(upload)
     with _as_file(upload) as path:
-        report = import_csv(sessions, path, update=update, dry_run=dry_run, tags=tags,
-                            source=upload.filename, mapping=mapping, audit=audit)
+        try:
+            report = import_csv(sessions, path, update=update, dry_run=dry_run, tags=tags,
+                                source=upload.filename, mapping=mapping, audit=audit)
+        except UserError as exc:  # name the file as the user knows it, not our temp path
+            raise UserError(str(exc).replace(str(path), upload.filename)) from None
     return upload, report
 
 
