@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from sqlalchemy import func, select
 
@@ -13,7 +11,7 @@ from tests.integration.sending_data import add_contacts, make_alert
 
 @pytest.fixture
 def settings(settings, smtp_sink):  # type: ignore[no-untyped-def]
-    return replace(settings, smtp_url=smtp_sink.url)
+    return settings.replace(smtp_url=smtp_sink.url)
 
 
 @pytest.fixture

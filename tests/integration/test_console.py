@@ -5,7 +5,6 @@ changes, the inbox, follow-ups; each state change with its audit row."""
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -145,8 +144,7 @@ def test_segment_alert_preview_launch_and_follow_up(client, session, settings, s
     assert 'id="plan-count">3<' in page and 'data-language="ru"' in page
     assert "No broker is configured" in page
     monkeypatch.setattr("outreach.web.dashboard.launch.enqueue_now", lambda alert_id: None)
-    client.application.extensions["outreach"].settings = replace(settings,
-                                                                 broker_url="redis://x")
+    client.application.extensions["outreach"].settings = settings.replace(broker_url="redis://x")
     wrong = _post(client, f"/dashboard/alerts/{alert_id}/launch",
                   {"confirm_count": "4", "urgent": "1"})
     assert wrong.status_code == 422
@@ -169,8 +167,7 @@ def test_everyone_needs_the_second_confirmation(client, session, settings, monke
                      {"languages": "en", "action": "save", "body-en": "# Hi\n\nText\n"})
     alert_id = int(response.headers["Location"].rsplit("/", 2)[-2])
     monkeypatch.setattr("outreach.web.dashboard.launch.enqueue_now", lambda alert_id: None)
-    client.application.extensions["outreach"].settings = replace(settings,
-                                                                 broker_url="redis://x")
+    client.application.extensions["outreach"].settings = settings.replace(broker_url="redis://x")
     page = client.get(f"/dashboard/alerts/{alert_id}/launch").get_data(as_text=True)
     assert 'id="confirm_everyone"' in page
     refused = _post(client, f"/dashboard/alerts/{alert_id}/launch", {"confirm_count": "3"})

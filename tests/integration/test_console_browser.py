@@ -31,7 +31,7 @@ def settings(db_url, smtp_sink, redis_prefix, imap_server):
     return make_test_settings(database_url=db_url, dashboard_password=PASSWORD,
                               smtp_url=smtp_sink.url, broker_url=REDIS_URL,
                               imap_url=imap_server.url,
-                              extra={**FAST, "OUTREACH_BROKER_PREFIX": redis_prefix})
+                              broker_prefix=redis_prefix, **FAST)
 
 
 @pytest.fixture
@@ -97,6 +97,7 @@ def test_organiser_flow(page, web, settings, smtp_sink, imap_server, run_cli, se
 
     # 2. a segment with its live count
     page.get_by_role("link", name="Segments", exact=True).click()
+    page.wait_for_load_state()  # the live count's script is in place
     page.get_by_label("Tag").fill("press")
     page.get_by_label("Country").fill("HU, AT, KZ")
     expect(page.locator("#segment-describe")).to_contain_text("tag=press", timeout=15_000)

@@ -4,7 +4,6 @@ with language variants, and the audit rows CLI actions leave (with the OS user).
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ MESSY = Path(__file__).resolve().parents[1] / "data" / "console" / "messy.csv"
 
 @pytest.fixture
 def settings(settings, smtp_sink):  # type: ignore[no-untyped-def]
-    return replace(settings, smtp_url=smtp_sink.url)
+    return settings.replace(smtp_url=smtp_sink.url)
 
 
 def _import(run_cli, *extra: str) -> dict:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from outreach.alerts import preview
 from outreach.alerts.compile import compile_variant
 from outreach.audit import record
+from outreach.contacts.lifecycle import find_contact
 from outreach.db.models import Alert, AlertVariant
 from outreach.errors import UserError
 from outreach.web.app import app_context
@@ -42,7 +43,8 @@ MAX_TEST_RECIPIENTS = 5
 
 def _contact(session: Session, email: str, language: str) -> Any:
     """The chosen contact (or the sample), speaking `language` for this preview."""
-    contact = preview.find_contact(session, email) if email else preview.sample_contact()
+    contact = (find_contact(session, email, option="contact") if email
+               else preview.sample_contact())
     stand_in = preview.readdressed(contact, contact.email or "erased@example.invalid")
     stand_in.language = language or stand_in.language
     return stand_in

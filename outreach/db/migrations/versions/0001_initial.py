@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2026-11-29 11:02:03.285726
+Create Date: 2026-11-29 11:31:49.968602
 """
 
 from alembic import op

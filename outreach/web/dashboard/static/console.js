@@ -74,6 +74,8 @@
         .catch(function () { /* the Count button still works */ });
     }, 300);
     form.addEventListener("input", update);
+    copyToSave();  // typed before this script ran
+    update();
   }
 
   function launchGuard(input) {
