@@ -178,7 +178,10 @@ def test_pages_render(client, reach_example):
     data = client.get("/dashboard/alerts.json").get_json()
     assert data["alerts"][0]["sent"] == 3 and data["alerts"][0]["total"] == 10
     page = client.get(f"/dashboard/alerts/{reach_example.alert_id}").get_data(as_text=True)
-    assert "<svg" in page and "Daily Example" in page
+    assert f'src="/dashboard/alerts/{reach_example.alert_id}/chart.svg"' in page
+    assert "Daily Example" in page
+    chart = client.get(f"/dashboard/alerts/{reach_example.alert_id}/chart.svg")
+    assert chart.mimetype == "image/svg+xml" and b"<svg" in chart.data
     assert "Can we interview your spokesperson tomorrow?" in page
     assert "<script>" not in page  # no inline script (CSP script-src 'self')
     filtered = client.get(f"/dashboard/alerts/{reach_example.alert_id}?reach=not_reached"

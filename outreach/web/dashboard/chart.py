@@ -38,18 +38,25 @@ def _points(values: list[int], top: int) -> str:
     return " ".join(coords)
 
 
-def outcomes_svg(start: datetime | None, width_seconds: int, series: dict[str, list[int]]
-                 ) -> Markup:
-    """An accessible line chart; an empty note when nothing has happened yet."""
+EMPTY_SVG = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} 40" width="{WIDTH}" '
+             f'height="40"><text x="8" y="24" font-size="14">No outcomes yet.</text></svg>')
+
+
+def outcomes_svg(start: datetime | None, width_seconds: int, series: dict[str, list[int]],
+                 *, standalone: bool = False) -> Markup:
+    """An accessible line chart; an empty note when nothing has happened yet (`standalone`:
+    an SVG document either way, for an <img>)."""
     lines = {k: cumulative(v) for k, v in series.items() if v}
     if start is None or not lines or not any(v[-1] for v in lines.values()):
-        return Markup('<p class="chart-empty">No outcomes yet.</p>')
+        note = EMPTY_SVG if standalone else '<p class="chart-empty">No outcomes yet.</p>'
+        return Markup(note)  # noqa: S704 - fixed text
     top = max(max(v) for v in lines.values()) or 1
     length = max(len(v) for v in lines.values())
     end = start + timedelta(seconds=width_seconds * length)
     summary = ", ".join(f"{k} {v[-1]}" for k, v in lines.items())
     parts = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" '
+        f'height="{HEIGHT}" role="img" '
         f'aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="chart-title">Outcomes over time: {escape(summary)}</title>',
         f'<line x1="{PAD_LEFT}" y1="{HEIGHT - PAD_BOTTOM}" x2="{WIDTH - 8}" '

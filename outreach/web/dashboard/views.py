@@ -89,18 +89,27 @@ def alert_page(alert_id: int) -> Any:
         alert = _alert_or_404(session, alert_id)
         report = reach_report(session, alert_id, by)
         rows = filter_rows(report.rows, reach=reach_filter, country=country)
-        start, width, series = outcome_timeline(session, alert_id)
         context = dict(
             alert=alert, live=_live(session, alert), statuses=MESSAGE_STATUSES,
             totals=report.totals, summary=summary(report.rows), by=by, dimensions=DIMENSIONS,
             reach_filter=reach_filter, reach_filters=REACH_FILTERS, country=country,
             countries=sorted({r.country for r in report.rows if r.country}),
-            chart=outcomes_svg(start, width, series), replies=replies(session, alert_id),
+            replies=replies(session, alert_id),
             actions=ACTIONS, rare=[s for s in MESSAGE_STATUSES if not report.totals.statuses[s]
                                    and s not in ("sent", "bounced", "failed")],
             **_table_page(rows, int(page)),
         )
     return render_template("dashboard/alert.html", **context)
+
+
+@requires("viewer")
+def alert_chart(alert_id: int) -> Any:
+    """The outcomes chart as its own image: the page does not wait for the events query."""
+    with db() as session:
+        _alert_or_404(session, alert_id)
+        start, width, series = outcome_timeline(session, alert_id)
+    return Response(str(outcomes_svg(start, width, series, standalone=True)),
+                    mimetype="image/svg+xml")
 
 
 @requires("viewer")
@@ -190,4 +199,5 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/alerts/<int:alert_id>", "alert", alert_page)
     bp.add_url_rule("/alerts/<int:alert_id>.json", "alert_json", alert_json)
     bp.add_url_rule("/alerts/<int:alert_id>/reach.csv", "reach_csv", reach_csv)
+    bp.add_url_rule("/alerts/<int:alert_id>/chart.svg", "alert_chart", alert_chart)
     bp.add_url_rule("/alerts/<int:alert_id>/<action>", "control", control, methods=["POST"])
