@@ -215,3 +215,28 @@ def test_organiser_flow(page, web, settings, smtp_sink, imap_server, run_cli, se
     assert actions == ["contacts.import", "segment.save", "alert.create", "alert.test_send",
                        "alert.launch", "reply.handled", "alert.follow_up", "alert.launch"]
     assert actors == {"dashboard"}  # the shared-password session, until named accounts land
+
+
+def test_editor_preview_and_launch_guard_work_without_javascript(page_without_js, web,
+                                                                 run_cli, artifacts_dir):
+    page = page_without_js
+    run_cli("contacts", "import", str(MESSY), "--map", "Sprache=language")
+    base = f"{web.url}/dashboard"
+    page.goto(f"{base}/alerts/new")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.locator("#body-en").fill("# Hello\n\nDear {{ contact.name }}\n")
+    page.get_by_label("Add a language variant").select_option("ru")
+    page.get_by_role("button", name="Add language").click()
+    page.locator("#body-ru").fill("# Привет\n\nТекст\n")  # both variants on one page
+    page.get_by_label("Language", exact=True).select_option("ru")
+    page.get_by_role("button", name="Preview").click()  # posts into the frame, no script
+    frame = page.frame_locator("#preview-frame")
+    expect(frame.locator('[data-header="Subject"]')).to_have_text("Привет")
+    page.get_by_role("button", name="Save draft").click()
+    page.get_by_role("link", name="Review and launch").click()
+    page.get_by_label("Type the number of recipients").fill("2")  # wrong: 3 would get it
+    page.get_by_label("I confirm it goes to").check()  # no segment: the second confirmation
+    page.get_by_role("button", name="Send to 3 contacts now").click()
+    expect(page.locator("#launch-error")).to_contain_text("Type the number of recipients (3)")
+    page.screenshot(path=str(artifacts_dir / "console-nojs-launch-refused.png"), full_page=True)
