@@ -89,13 +89,14 @@ def alert_page(alert_id: int) -> Any:
         alert = _alert_or_404(session, alert_id)
         report = reach_report(session, alert_id, by)
         rows = filter_rows(report.rows, reach=reach_filter, country=country)
+        totals = report.totals  # a sum over every row: once
         context = dict(
             alert=alert, live=_live(session, alert), statuses=MESSAGE_STATUSES,
-            totals=report.totals, summary=summary(report.rows), by=by, dimensions=DIMENSIONS,
+            totals=totals, summary=summary(report.rows), by=by, dimensions=DIMENSIONS,
             reach_filter=reach_filter, reach_filters=REACH_FILTERS, country=country,
             countries=sorted({r.country for r in report.rows if r.country}),
             replies=replies(session, alert_id),
-            actions=ACTIONS, rare=[s for s in MESSAGE_STATUSES if not report.totals.statuses[s]
+            actions=ACTIONS, rare=[s for s in MESSAGE_STATUSES if not totals.statuses[s]
                                    and s not in ("sent", "bounced", "failed")],
             **_table_page(rows, int(page)),
         )
