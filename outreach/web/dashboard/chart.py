@@ -53,6 +53,7 @@ def outcomes_svg(start: datetime | None, width_seconds: int, series: dict[str, l
     top = max(max(v) for v in lines.values()) or 1
     length = max(len(v) for v in lines.values())
     end = start + timedelta(seconds=width_seconds * length)
+    length = max(length, 2)  # a blast done within one bucket is still drawn as a line
     summary = ", ".join(f"{k} {v[-1]}" for k, v in lines.items())
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" '
@@ -72,14 +73,16 @@ def outcomes_svg(start: datetime | None, width_seconds: int, series: dict[str, l
         f'<text x="{WIDTH - 8}" y="{HEIGHT - 8}" text-anchor="end" font-size="12">'
         f'{escape(end.strftime("%H:%M:%S"))} UTC</text>',
     ]
-    for i, (name, values) in enumerate(lines.items()):
+    x = PAD_LEFT + 12
+    for name, values in lines.items():
         colour = COLOURS.get(name, "#333333")
         padded = values + [values[-1]] * (length - len(values))
         parts.append(f'<polyline class="line-{escape(name)}" fill="none" stroke="{colour}" '
                      f'stroke-width="2.5" points="{_points(padded, top)}"/>')
-        x = PAD_LEFT + 12 + i * 140
+        label = f"{LEGEND.get(name, name)} {values[-1]}"
         parts.append(f'<rect x="{x}" y="{PAD_TOP}" width="12" height="12" fill="{colour}"/>')
         parts.append(f'<text x="{x + 16}" y="{PAD_TOP + 11}" font-size="12">'
-                     f"{escape(LEGEND.get(name, name))} {values[-1]}</text>")
+                     f"{escape(label)}</text>")
+        x += 16 + 7 * len(label) + 18  # about 7 px a character at 12 px
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - numbers, fixed names and escape()d text only
