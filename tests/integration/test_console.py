@@ -245,3 +245,31 @@ def test_a_file_that_is_not_csv_is_refused_by_its_name(client):
     assert page.status_code == 422
     text = page.get_data(as_text=True)
     assert "photo.png: not a text file" in text and "/tmp" not in text
+
+
+def test_draft_edit_then_embargoed_launch_keeps_its_zone(client, session, settings,
+                                                         monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
+    _post(client, _import(client), {})
+    form = {"languages": "en", "action": "save", "body-en": "# First\n\nText\n"}
+    response = _post(client, "/dashboard/alerts/new", form)
+    alert_id = int(response.headers["Location"].rsplit("/", 2)[-2])
+    edited = _post(client, f"/dashboard/alerts/{alert_id}/edit",
+                   {**form, "subject-en": "Second thoughts"})
+    assert edited.status_code == 302
+    assert session.get(Alert, alert_id).title == "Second thoughts"
+    monkeypatch.setattr("outreach.web.dashboard.launch.enqueue_now", lambda alert_id: None)
+    client.application.extensions["outreach"].settings = settings.replace(broker_url="redis://x")
+    day = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%d")
+    page = client.get(f"/dashboard/alerts/{alert_id}/launch?at={day}T09:00&zone=Asia/Almaty"
+                      ).get_data(as_text=True)
+    assert f"embargoed until {day} 09:00 Asia/Almaty (04:00 UTC)" in page
+    done = _post(client, f"/dashboard/alerts/{alert_id}/launch",
+                 {"confirm_count": "3", "confirm_everyone": "1", "at": f"{day}T09:00",
+                  "zone": "Asia/Almaty"})
+    assert done.status_code == 302
+    alert = session.get(Alert, alert_id)
+    assert alert.state == "scheduled"
+    assert alert.scheduled_at == datetime.fromisoformat(f"{day}T04:00+00:00")
+    assert _actions(session)[-3:] == ["alert.create", "alert.edit", "alert.schedule"]
