@@ -135,7 +135,11 @@ def send_cmd(lazy: LazyContext, alert_id: int, urgent: bool, at_text: str | None
     console = Console()
     require_smtp_if_embedded(app_ctx.settings)  # before asking: a send that cannot run
     with session_scope(sessions) as session:  # closed before asking: no lock while waiting
-        plan = launch_plan(session, control.get_alert(session, alert_id))
+        alert = control.get_alert(session, alert_id)
+        if alert.state != "draft":  # say so before asking about a send that cannot happen
+            raise UserError(f"alert {alert_id} is {alert.state}: it can only be sent once "
+                            "(see `outreach alert status`, `resume`, `retry-failed`)")
+        plan = launch_plan(session, alert)
     confirm_launch(plan, console, yes=yes)
     with broker(app_ctx) as embedded:
         warm_up_broker()
