@@ -196,6 +196,9 @@ def test_organiser_flow(page, web, settings, smtp_sink, imap_server, run_cli, se
     shot("follow-up")
     page.get_by_role("button", name="Save follow-up as draft").click()
     expect(page.locator(".notice.ok")).to_contain_text("for 2 contacts")
+    expect(page.locator("#audience-follow-up")).to_contain_text("non-responders")
+    page.get_by_role("button", name="Save draft").click()  # editing keeps the target
+    expect(page.locator(".notice.ok")).to_contain_text("saved")
     page.get_by_role("link", name="Review and launch").click()
     page.get_by_label("Type the number of recipients").fill("2")
     page.get_by_role("button", name="Send to 2 contacts now").click()
@@ -213,7 +216,8 @@ def test_organiser_flow(page, web, settings, smtp_sink, imap_server, run_cli, se
         actions = [e.action for e in reversed(list_events(session))]
         actors = {e.actor for e in list_events(session)}
     assert actions == ["contacts.import", "segment.save", "alert.create", "alert.test_send",
-                       "alert.launch", "reply.handled", "alert.follow_up", "alert.launch"]
+                       "alert.launch", "reply.handled", "alert.follow_up", "alert.edit",
+                       "alert.launch"]
     assert actors == {"dashboard"}  # the shared-password session, until named accounts land
 
 

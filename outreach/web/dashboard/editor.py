@@ -113,8 +113,9 @@ def save_existing(alert_id: int) -> Any:
             if alert is None:
                 abort(404)
             alert.track_opens, alert.track_clicks = form.track_opens, form.track_clicks
+            keep = alert.follow_up_of is not None  # its target is set by the follow-up page
             replace_draft(session, settings, alert, alert_forms.sources(form, settings),
-                          segment=_segment(session, form.segment))
+                          segment=None if keep else _segment(session, form.segment))
             record(session, current_actor(), "alert.edit", f"alert:{alert.id}",
                    languages=form.languages, segment=form.segment or "everyone")
     except UserError as exc:  # rolled back: the draft stays as it was
