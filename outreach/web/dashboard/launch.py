@@ -112,7 +112,8 @@ def _check_confirmation(recipients: int, everyone: bool) -> None:
     typed = request.form.get("confirm_count", "").strip().replace(",", "").replace(" ", "")
     if typed != str(recipients):
         raise UserError(f"Type the number of recipients ({recipients}) to confirm. "
-                        + ("The count has changed since the page was shown."
+                        + ("If you typed the number the page showed, the count has changed "
+                           "since (contacts imported or suppressed): check it again."
                            if typed.isdigit() else ""))
     if recipients == 0:
         raise UserError("Nobody would get this alert: choose another segment.")
