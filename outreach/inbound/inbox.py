@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from outreach.alerts.templating import display_name
@@ -71,6 +71,12 @@ def _item(mail: InboundMail, contact: Contact | None, outlet_id: int | None,
         (mail.text or mail.error or ""), contact.id if contact else None,
         (display_name(contact) or contact.email) if contact else None, outlet_id, outlet,
         mail.alert_id, alert, mail.handled_at, mail.handled_by)
+
+
+def count_unhandled(session: Session) -> int:
+    """Human replies not marked handled yet."""
+    return session.scalar(select(func.count()).select_from(InboundMail).where(
+        InboundMail.kind == "reply", InboundMail.handled_at.is_(None))) or 0
 
 
 def mark_handled(session: Session, mail_id: int, actor: str, handled: bool = True) -> bool:

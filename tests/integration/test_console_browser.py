@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -169,7 +170,9 @@ def test_organiser_flow(page, web, settings, smtp_sink, imap_server, run_cli, se
     imap_server.append(inbound_mail.quoting_reply(sent["anna@example.org"],
                                                   "We will run it at noon."))
     assert "1 recorded" in run_cli("poll").output
-    page.get_by_role("link", name="Replies", exact=True).click()
+    page.reload()
+    expect(page.locator("#replies-waiting")).to_have_text("1")  # in the navigation
+    page.locator("nav.dash").get_by_role("link", name=re.compile(r"^Replies")).click()
     reply = page.locator("#inbox article").first
     expect(reply).to_contain_text("We will run it at noon.")
     expect(reply).to_contain_text("Example Daily")

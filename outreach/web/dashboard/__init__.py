@@ -26,6 +26,7 @@ from outreach.web.dashboard import (
     views,
 )
 from outreach.web.dashboard.alert_forms import friendly
+from outreach.web.dashboard.roles import can
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", static_folder="static",
                static_url_path="/static")
@@ -39,7 +40,17 @@ for _module in (editor, preview, launch, imports, contact_page, segments, inbox,
 @bp.context_processor
 def _globals() -> dict[str, Any]:
     return {"org": app_context(current_app).settings.org_name, "friendly": friendly,
-            "contact_fields": CONTACT_FIELDS}
+            "contact_fields": CONTACT_FIELDS, "can": can,
+            "unhandled_replies": unhandled_replies}
+
+
+def unhandled_replies() -> int:
+    """For the navigation: replies nobody has marked handled (called by the layout only)."""
+    from outreach.inbound.inbox import count_unhandled
+    from outreach.web.dashboard.views import db
+
+    with db() as session:
+        return count_unhandled(session)
 
 
 # The app's default policy plus `connect-src 'self'` for the live-progress fetch() and

@@ -25,6 +25,7 @@
       var b = document.createElement("button");
       b.type = "button";
       b.setAttribute("role", "tab");
+      b.setAttribute("aria-controls", p.id);
       b.textContent = p.getAttribute("data-label");
       b.addEventListener("click", function () { show(i); schedulePreview(); });
       bar.appendChild(b);
