@@ -269,7 +269,9 @@ def validate(s: Settings) -> None:
     if s.dkim_key_file and not (s.dkim_selector and s.dkim_domain):
         raise ConfigError("OUTREACH_DKIM_KEY_FILE: also set OUTREACH_DKIM_SELECTOR and _DOMAIN")
     for var, value in (("OUTREACH_DKIM_SELECTOR", s.dkim_selector),
-                       ("OUTREACH_DKIM_DOMAIN", s.dkim_domain)):
+                       ("OUTREACH_DKIM_DOMAIN", s.dkim_domain),
+                       ("OUTREACH_DKIM_ED25519_SELECTOR",
+                        s.extra.get("OUTREACH_DKIM_ED25519_SELECTOR"))):
         if value and not re.fullmatch(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*", value):
             raise ConfigError(f"{var}: {value!r} is not a DNS name (it goes into a header)")
 
