@@ -10,11 +10,13 @@ suppression keeps the hash, so it is not re-created either).
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Table, bindparam, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -44,11 +46,52 @@ def insert_ignore(session: Session, table: Table, rows: list[dict[str, Any]],
     returned = list(returning)
     if session.get_bind().dialect.name == "postgresql":
         return _unnest_insert(session, table, rows, list(conflict), returned)
-    stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
-    if returned:
-        return session.execute(stmt.returning(*(table.c[c] for c in returned)), rows).all()
-    session.execute(stmt, rows)
-    return []
+    return _values_insert(session, table, rows, list(conflict), returned)
+
+
+def _values_insert(session: Session, table: Table, rows: list[dict[str, Any]],
+                   conflict: list[str], returning: list[str]) -> list[Any]:
+    """SQLite: `INSERT ... VALUES (...), (...), ...` with as many rows per statement as its
+    variable limit allows. Values go through the columns' own bind processors (datetimes,
+    JSON), so they are stored exactly as SQLAlchemy stores them; SQLAlchemy's per-row
+    parameter handling (executemany + RETURNING) cost more than SQLite itself."""
+    conn = session.connection()
+    dialect = conn.dialect
+    columns = list(rows[0])
+    processors = [(i, proc) for i, name in enumerate(columns)
+                  if (proc := table.c[name].type.bind_processor(dialect)) is not None]
+    values_of = itemgetter(*columns)
+    limit = _sqlite_variable_limit(conn.connection.driver_connection)
+    per_statement = max(1, min(len(rows), limit // len(columns)))
+    one = "(" + ", ".join("?" * len(columns)) + ")"
+    # identifiers come from our own table metadata; every value is a bound parameter
+    head = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "  # noqa: S608
+    tail = f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING"
+    if returning:
+        tail += f" RETURNING {', '.join(returning)}"
+    found: list[Any] = []
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start:start + per_statement]
+        params: list[Any] = []
+        for row in chunk:
+            values = list(values_of(row)) if len(columns) > 1 else [row[columns[0]]]
+            for i, proc in processors:
+                if values[i] is not None:
+                    values[i] = proc(values[i])
+            params += values
+        result = conn.exec_driver_sql(head + ", ".join([one] * len(chunk)) + tail,
+                                      tuple(params))
+        if returning:
+            found += result.all()
+    return found
+
+
+def _sqlite_variable_limit(raw: Any) -> int:
+    """SQLite's host-parameter limit (32766 since 3.32, 999 before)."""
+    try:
+        return int(raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+    except (AttributeError, sqlite3.Error):
+        return 999
 
 
 def _unnest_insert(session: Session, table: Table, rows: list[dict[str, Any]],
