@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import click
-from click.testing import CliRunner
 import pytest
+from click.testing import CliRunner
 
 from outreach.cli import COMMANDS, load, main
 
