@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
 from outreach.cli import LazyContext, pass_app
@@ -13,13 +11,14 @@ from outreach.errors import UserError
 @click.command("worker")
 @click.option("--queues", default="urgent,bulk", show_default=True,
               help="Queues to consume, in priority order.")
-@click.option("--concurrency", type=int, default=None,
-              help="Worker processes (default: one per CPU).")
+@click.option("--concurrency", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: OUTREACH_WORKER_CONCURRENCY, else two per "
+                   "core).")
 @click.option("--beat", is_flag=True, help="Also run the scheduler (sweeper) in this worker.")
 @pass_app
 def worker_cmd(lazy: LazyContext, queues: str, concurrency: int | None, beat: bool) -> None:
     """Start a worker (needs OUTREACH_BROKER_URL; scale out by starting more)."""
-    from workers.app import app, use_settings
+    from workers.app import app, use_settings, worker_concurrency
 
     settings = lazy.app.settings
     if not settings.broker_url:
@@ -27,7 +26,7 @@ def worker_cmd(lazy: LazyContext, queues: str, concurrency: int | None, beat: bo
                         "(without one, `outreach alert send` runs its own worker)")
     use_settings(settings)
     argv = ["worker", f"--queues={queues}", "--loglevel=INFO",
-            f"--concurrency={concurrency or os.cpu_count() or 1}"]
+            f"--concurrency={concurrency or worker_concurrency(settings)}"]
     if beat:
         argv.append("--beat")
     app.worker_main(argv)
