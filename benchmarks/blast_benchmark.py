@@ -160,13 +160,14 @@ def blast(settings: Settings, sink: Any, tmp: Path, concurrency: int | None) -> 
         if os.waitstatus_to_exitcode(status) != 0:
             raise RuntimeError(f"outreach alert send failed: {cli.stderr.read().decode()}")
         worker_cpu = cpu_seconds(worker.pid) - cpu_before
-    sent, seconds = _timing(ctx, alert_id)
+    sent, seconds, started = _timing(ctx, alert_id)
     ctx.engine.dispose()
     return {
         "messages": sent, "seconds": round(seconds, 2),
         "messages_per_second": round(sent / seconds, 1),
         "worker_cpu_ms_per_message": round(1000 * worker_cpu / max(sent, 1), 3),
         "first_message_seconds_from_cli_spawn": round(found.get("at", 0) - spawned, 3),
+        "blast_created_seconds_from_cli_spawn": round(started - spawned, 3),
         "cli_peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
         "cli_cpu_ms_per_message": round(1000 * (usage.ru_utime + usage.ru_stime)
                                         / max(sent, 1), 3),
@@ -183,7 +184,7 @@ def _watch_first(sink: Any, found: dict[str, float], stop: threading.Event) -> N
         time.sleep(0.002)
 
 
-def _timing(ctx: AppContext, alert_id: int) -> tuple[int, float]:
+def _timing(ctx: AppContext, alert_id: int) -> tuple[int, float, float]:
     from outreach.db.models import Alert
     from outreach.sending.status import alert_status
 
@@ -191,7 +192,9 @@ def _timing(ctx: AppContext, alert_id: int) -> tuple[int, float]:
         status = alert_status(session, alert_id)
         alert = session.get(Alert, alert_id)
         assert alert is not None and alert.started_at and alert.finished_at
-        return status["counts"]["sent"], (alert.finished_at - alert.started_at).total_seconds()
+        return (status["counts"]["sent"],
+                (alert.finished_at - alert.started_at).total_seconds(),
+                alert.started_at.timestamp())
 
 
 def prerendered(settings: Settings, alert_id: int) -> list[tuple[str, str, bytes]]:

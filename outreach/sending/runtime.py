@@ -87,9 +87,14 @@ class SendingRuntime:
         return cached
 
     def warm_up(self) -> None:
-        """Open a database connection now, so that the first batch does not pay for it."""
+        """Open a database connection and import the composer now, so that the first batch of
+        an urgent blast does not pay for them (Jinja, the email package, OpenSSL bindings)."""
         with self.app_ctx.engine.connect():
             pass
+        if self._compose is None:
+            from outreach.mail.compose import compose
+
+            self._compose = compose
 
     def close(self) -> None:
         if self._sender is not None:
