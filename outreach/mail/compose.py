@@ -30,7 +30,13 @@ from email.utils import format_datetime, parseaddr
 from functools import lru_cache
 
 from outreach.alerts.create import pick_variant
-from outreach.alerts.templating import compiled, contact_view, display_name, recipient_context
+from outreach.alerts.templating import (
+    compiled,
+    contact_view,
+    display_name,
+    recipient_context,
+    render_template,
+)
 from outreach.config import Settings
 from outreach.contacts.addresses import ascii_address
 from outreach.db.models import Alert, AlertVariant, Contact
@@ -40,6 +46,7 @@ from outreach.mail.links import click_url, open_pixel_url, unsubscribe_url
 from outreach.mail.tokens import message_token, tagged_address
 
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
+_SPACE_RE = re.compile(r"\s")  # str.isspace's characters (both use Py_UNICODE_ISSPACE)
 TEST_MESSAGE_ID = 0
 
 __all__ = ["TEST_MESSAGE_ID", "ComposedMail", "compose", "header_text", "pick_variant", "render"]
@@ -79,8 +86,8 @@ def _render(variant: AlertVariant, alert: Alert, contact: Contact, message_id: i
     pixel = open_pixel_url(settings, message_id) if alert.track_opens else ""
     context = recipient_context(contact_view(contact), unsubscribe, pixel,
                                 lambda n: click_url(settings, message_id, int(n)))
-    return Rendered(header_text(subject_t.render(context)), html_t.render(context),
-                    text_t.render(context))
+    return Rendered(header_text(render_template(subject_t, context)),
+                    render_template(html_t, context), render_template(text_t, context))
 
 
 def compose(variant: AlertVariant, alert: Alert, contact: Contact, message_id: int,
@@ -89,9 +96,9 @@ def compose(variant: AlertVariant, alert: Alert, contact: Contact, message_id: i
     """The full message for one recipient, CRLF line ends, DKIM-signed when configured."""
     if not contact.email:
         raise ValueError(f"contact {contact.id} has no address (erased)")
-    unsubscribe = unsubscribe_url(settings, message_id)
-    parts = _render(variant, alert, contact, message_id, settings, unsubscribe)
     token = message_token(settings.secret_key, message_id)
+    unsubscribe = unsubscribe_url(settings, message_id, token)
+    parts = _render(variant, alert, contact, message_id, settings, unsubscribe)
     mailbox, domain = _identity(settings.from_address, settings.mailbox)
     message_id_header = f"<test-{uuid.uuid4().hex}@{domain}>" if test else f"<{token}@{domain}>"
     recipient = _checked_address(ascii_address(contact.email))
@@ -158,7 +165,7 @@ def _address(value: str) -> Address:
 
 
 def _checked_address(addr: str) -> str:
-    if not addr or "@" not in addr or _CONTROL_RE.search(addr) or any(c.isspace() for c in addr):
+    if not addr or "@" not in addr or _CONTROL_RE.search(addr) or _SPACE_RE.search(addr):
         raise ValueError(f"not a usable address: {addr!r}")
     return addr
 

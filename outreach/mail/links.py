@@ -14,9 +14,10 @@ def _base(settings: Settings) -> str:
     return settings.base_url.rstrip("/")
 
 
-def unsubscribe_url(settings: Settings, message_id: int) -> str:
-    signed = sign_link(settings.secret_key, "unsubscribe", message_token(settings.secret_key,
-                                                                         message_id))
+def unsubscribe_url(settings: Settings, message_id: int, token: str | None = None) -> str:
+    """`token`: the message's token when the caller already has it (compose does)."""
+    token = token or message_token(settings.secret_key, message_id)
+    signed = sign_link(settings.secret_key, "unsubscribe", token)
     return f"{_base(settings)}/u/{signed}"
 
 
