@@ -254,8 +254,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         with smtp_sink_server() as sink, ExitStack() as stack:
             base = Settings(database_url=url, broker_url=REDIS_URL, smtp_url=sink.url,
                             secret_key="bench-secret-0123456789",
-                            from_address="Press <press@example.org>",
-                            extra={"OUTREACH_BROKER_PREFIX": prefix})
+                            from_address="Press <press@example.org>", broker_prefix=prefix)
             with AppContext(base).sessions() as session:
                 add_contacts(session, args.recipients, domain="example.net")
             tls = make_tls_material(tmp / "tls")
@@ -283,16 +282,14 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
 def _settings(config: str, base: Settings, sink: Any, tls: Any, tmp: Path,
               stack: ExitStack) -> Settings:
-    from dataclasses import replace
-
     if config == "dkim":
-        return replace(base, dkim_key_file=dkim_key(tmp), dkim_selector="bench",
-                       dkim_domain="example.org")
+        return base.replace(dkim_key_file=dkim_key(tmp), dkim_selector="bench",
+                            dkim_domain="example.org")
     if config in ("proxy-plain", "starttls", "smtps"):
         mode = "plain" if config == "proxy-plain" else config
         proxy = stack.enter_context(tls_proxy((sink.host, sink.port), mode,
                                               tls.server_context()))
-        return replace(base, smtp_url=proxy.url, smtp_ca_file=tls.ca_file)
+        return base.replace(smtp_url=proxy.url, smtp_ca_file=tls.ca_file)
     return base
 
 

@@ -73,7 +73,10 @@ class Settings(BaseSettings):
     dkim_selector: str | None = None
     dkim_domain: str | None = None
     dkim_key_file: str | None = None
+    dkim_ed25519_key_file: str | None = None  # optional second signature (RFC 8463)
+    dkim_ed25519_selector: str | None = None
     send_batch_size: Positive = 200
+    worker_concurrency: Positive | None = None  # default: two processes per core
     send_lease_seconds: Seconds = 120.0
     retry_schedule: Annotated[tuple[Seconds, ...], NoDecode] = (60.0, 300.0, 900.0, 3600.0)
     retry_jitter: Seconds = 0.2
@@ -268,10 +271,12 @@ def validate(s: Settings) -> None:
         _check_address("OUTREACH_MAILBOX", s.mailbox)
     if s.dkim_key_file and not (s.dkim_selector and s.dkim_domain):
         raise ConfigError("OUTREACH_DKIM_KEY_FILE: also set OUTREACH_DKIM_SELECTOR and _DOMAIN")
+    if bool(s.dkim_ed25519_key_file) != bool(s.dkim_ed25519_selector):
+        raise ConfigError("OUTREACH_DKIM_ED25519_KEY_FILE: set it and "
+                          "OUTREACH_DKIM_ED25519_SELECTOR together")
     for var, value in (("OUTREACH_DKIM_SELECTOR", s.dkim_selector),
                        ("OUTREACH_DKIM_DOMAIN", s.dkim_domain),
-                       ("OUTREACH_DKIM_ED25519_SELECTOR",
-                        s.extra.get("OUTREACH_DKIM_ED25519_SELECTOR"))):
+                       ("OUTREACH_DKIM_ED25519_SELECTOR", s.dkim_ed25519_selector)):
         if value and not re.fullmatch(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*", value):
             raise ConfigError(f"{var}: {value!r} is not a DNS name (it goes into a header)")
 

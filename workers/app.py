@@ -15,7 +15,6 @@ from celery import Celery
 from kombu import Queue
 
 from outreach.config import Settings, load_settings
-from outreach.errors import ConfigError
 from outreach.sending.config import SendingConfig
 
 QUEUES = ("urgent", "bulk")  # consumed in this order: urgent first
@@ -63,12 +62,7 @@ def worker_concurrency(settings: Settings) -> int:
     widening that window (each process still has one message in flight on its own
     connection). Measured on 2 cores with PostgreSQL and the sink on the same machine: see
     the README's benchmark section."""
-    value = settings.extra.get("OUTREACH_WORKER_CONCURRENCY", "").strip()
-    if not value:
-        return 2 * (os.cpu_count() or 1)
-    if not value.isdigit() or int(value) < 1:
-        raise ConfigError(f"OUTREACH_WORKER_CONCURRENCY: {value!r} is not a whole number >= 1")
-    return int(value)
+    return settings.worker_concurrency or 2 * (os.cpu_count() or 1)
 
 
 def _beat_schedule(config: SendingConfig) -> dict[str, Any]:

@@ -117,9 +117,8 @@ def sign_message(data: bytes, settings: Settings) -> bytes:
     """`data` with DKIM-Signature header(s) prepended, or unchanged when DKIM is not set up."""
     if not (settings.dkim_key_file and settings.dkim_selector and settings.dkim_domain):
         return data
-    extra = settings.extra
     signer = signer_for(settings.dkim_key_file, settings.dkim_selector, settings.dkim_domain,
-                        extra.get(ED25519_KEY_VAR), extra.get(ED25519_SELECTOR_VAR))
+                        settings.dkim_ed25519_key_file, settings.dkim_ed25519_selector)
     return signer.sign(data) + data
 
 

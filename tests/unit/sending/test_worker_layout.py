@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
-from outreach.config import Settings
+from outreach.config import Settings, load_settings
 from outreach.errors import ConfigError
 from workers.app import celery_config, worker_concurrency
 
@@ -17,13 +18,13 @@ def test_two_processes_per_core_by_default(monkeypatch: pytest.MonkeyPatch) -> N
     assert celery_config(Settings())["worker_concurrency"] == 6  # `celery -A workers worker`
 
 
-def test_override(monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = Settings(extra={"OUTREACH_WORKER_CONCURRENCY": "5"})
+def test_override(tmp_path: Path) -> None:
+    settings = load_settings({"OUTREACH_WORKER_CONCURRENCY": "5"}, dotenv=tmp_path / "none")
     assert worker_concurrency(settings) == 5
     assert celery_config(settings)["worker_concurrency"] == 5
 
 
 @pytest.mark.parametrize("bad", ["0", "-1", "two", "1.5"])
-def test_bad_value_is_named(bad: str) -> None:
+def test_bad_value_is_named(bad: str, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="OUTREACH_WORKER_CONCURRENCY"):
-        worker_concurrency(Settings(extra={"OUTREACH_WORKER_CONCURRENCY": bad}))
+        load_settings({"OUTREACH_WORKER_CONCURRENCY": bad}, dotenv=tmp_path / "none")
