@@ -35,9 +35,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check outreach workers
 
+# Every benchmark; each prints JSON lines (needs PostgreSQL and Redis, like the integration tests).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/render_benchmark.py
 	$(BIN)/python benchmarks/import_benchmark.py
+	$(BIN)/python benchmarks/dashboard_benchmark.py
 	$(BIN)/python benchmarks/blast_benchmark.py
 
 clean:
