@@ -186,9 +186,9 @@ def _watch_rss(pid: int, stop: threading.Event, found: dict[str, Any]) -> None:
             status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             break
-        found["cli_peak_rss_mb"] = next((round(int(line.split()[1]) / 1024, 1)
-                                         for line in status.splitlines()
-                                         if line.startswith("VmHWM:")), 0.0)
+        peak = next((round(int(line.split()[1]) / 1024, 1) for line in status.splitlines()
+                     if line.startswith("VmHWM:")), 0.0)  # none once it is a zombie
+        found["cli_peak_rss_mb"] = max(peak, found.get("cli_peak_rss_mb", 0.0))
         time.sleep(0.005)
 
 
