@@ -57,8 +57,7 @@ def import_csv(sessions: sessionmaker[Session], path: Path, *, update: bool = Fa
     with sessions() as session:
         writer = BatchWriter(session, report, update=update,
                              source=(source or path.name)[:300])
-        for firsts, dups in _batches(records, header, report, extra_tags, check_deliverability):
-            writer.write(firsts, dups)
+        writer.write_all(_batches(records, header, report, extra_tags, check_deliverability))
         if dry_run:
             session.rollback()
         else:
