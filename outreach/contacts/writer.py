@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import zlib
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Table, bindparam, select, text, update
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import JSON, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from outreach.contacts.fields import OUTLET_KIND_FOR_TYPE, ContactRow
@@ -46,7 +45,7 @@ def insert_ignore(session: Session, table: Table, rows: list[dict[str, Any]],
     the `returning` columns of the rows inserted."""
     returned = list(returning)
     if session.get_bind().dialect.name == "postgresql":
-        return _unnest_insert(session, table, rows, list(conflict), returned)
+        return _copy_insert(session, table, rows, list(conflict), returned)
     return _values_insert(session, table, rows, list(conflict), returned)
 
 
@@ -95,28 +94,39 @@ def _sqlite_variable_limit(raw: Any) -> int:
         return 999
 
 
-def _unnest_insert(session: Session, table: Table, rows: list[dict[str, Any]],
-                   conflict: list[str], returning: list[str]) -> list[Any]:
-    """PostgreSQL: one `INSERT ... SELECT FROM unnest(array, array, ...)` per batch, with one
-    array parameter per column: an order of magnitude faster than executemany."""
-    dialect = postgresql.dialect()
+def _copy_insert(session: Session, table: Table, rows: list[dict[str, Any]],
+                 conflict: list[str], returning: list[str]) -> list[Any]:
+    """PostgreSQL: COPY the batch into a temporary table, then one `INSERT ... SELECT ...
+    ON CONFLICT DO NOTHING` from it. COPY's rows are formatted by psycopg's C code; an
+    `unnest` of array parameters (the previous way) had psycopg quote every array element in
+    Python, which cost more client CPU than the rest of the import. The temporary table has
+    the target's column types and no constraints; it lives until the import's transaction
+    ends and is emptied after each batch.
+    """
     columns = list(rows[0])
-    params, casts = {}, []
-    for i, name in enumerate(columns):
-        column_type = table.c[name].type
-        values = [row[name] for row in rows]
-        if isinstance(column_type, JSON):  # sent as text[], cast element-wise to jsonb
-            values = [None if v is None else json.dumps(v) for v in values]
-        params[f"p{i}"] = values
-        casts.append(f"CAST(:p{i} AS {ARRAY(column_type).compile(dialect=dialect)})")
-    # identifiers come from our own table metadata; every value is a bound parameter
-    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608
-           f"SELECT * FROM unnest({', '.join(casts)}) "
-           f"ON CONFLICT ({', '.join(conflict)}) DO NOTHING")
-    if returning:
-        sql += f" RETURNING {', '.join(returning)}"
-    result = session.execute(text(sql), params)
-    return result.all() if returning else []
+    names = ", ".join(columns)
+    staging = f"import_{table.name}_{zlib.crc32(names.encode()):08x}"  # one per column set
+    json_columns = {i for i, name in enumerate(columns) if isinstance(table.c[name].type, JSON)}
+    raw = session.connection().connection.driver_connection
+    # identifiers come from our own table metadata; every value goes through COPY
+    with raw.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DROP AS "  # noqa: S608
+                       f"SELECT {names} FROM {table.name} WITH NO DATA")
+        with cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                values = [row[c] for c in columns]
+                for i in json_columns:
+                    if values[i] is not None:
+                        values[i] = json.dumps(values[i])
+                copy.write_row(values)
+        sql = (f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {staging} "  # noqa: S608
+               f"ON CONFLICT ({', '.join(conflict)}) DO NOTHING")
+        if returning:
+            sql += f" RETURNING {', '.join(returning)}"
+        cursor.execute(sql)
+        found = cursor.fetchall() if returning else []
+        cursor.execute(f"TRUNCATE {staging}")
+    return found
 
 
 class BatchWriter:
