@@ -102,7 +102,7 @@ class Signer:
 
     def sign(self, data: bytes) -> bytes:
         """The DKIM-Signature header(s) for `data` (CRLF line ends), to prepend to it."""
-        signer = _OpenSSLDKIM(data, linesep=b"\r\n")
+        signer = _parsed(data)
         signer.rsa_key = self.rsa_key
         headers = signer.sign_rsa(self.selector, self.domain)
         if self.ed25519_seed and self.ed25519_selector:
@@ -111,6 +111,19 @@ class Signer:
                 signature_algorithm=b"ed25519-sha256", canonicalize=CANONICALIZE,
                 include_headers=list(SIGNED_HEADERS)) + headers
         return headers
+
+
+def _parsed(data: bytes) -> _OpenSSLDKIM:
+    """dkimpy's parse of `data`, with its header block parsed by dkimpy and the body handed
+    over as it is when all its line ends are CRLF (as compose writes them): dkimpy's parser
+    splits the whole body into lines and joins them with CRLF again, which for such a body
+    gives back the same bytes, at 0.05-0.1 ms a message. Anything else gets the full parse."""
+    head, blank, body = data.partition(b"\r\n\r\n")
+    if not blank or not body.count(b"\n") == body.count(b"\r\n") == body.count(b"\r"):
+        return _OpenSSLDKIM(data, linesep=b"\r\n")
+    signer = _OpenSSLDKIM(head + blank, linesep=b"\r\n")
+    signer.body = body
+    return signer
 
 
 def sign_message(data: bytes, settings: Settings) -> bytes:

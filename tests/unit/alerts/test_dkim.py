@@ -95,6 +95,22 @@ def test_same_signature_as_dkimpy_alone(tmp_path: Path, monkeypatch: pytest.Monk
     assert ours == theirs
 
 
+@pytest.mark.parametrize("body", [b"Body  line \r\n\r\n\r\n", b"bare\nline feeds\n", b"",
+                                  b"old\rmac\r\n.\r\n"])
+def test_same_signature_for_any_line_ends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          body: bytes) -> None:
+    """Handing dkimpy the body unparsed must not change what it signs (or fall back)."""
+    monkeypatch.setattr(dkim.time, "time", lambda: 1795950000.0)
+    key_file, record = _rsa_keypair(tmp_path)
+    message = b"From: a@example.org\r\nTo: b@example.net\r\nSubject: x\r\n\r\n" + body
+    ours = signer_for(str(key_file), "s1", "example.org").sign(message)
+    theirs = dkim.sign(message, b"s1", b"example.org", key_file.read_bytes(),
+                       canonicalize=CANONICALIZE, linesep=b"\r\n",
+                       include_headers=list(SIGNED_HEADERS))
+    assert ours == theirs
+    assert dkim.verify(ours + message, dnsfunc=_dns({b"s1._domainkey.example.org.": record}))
+
+
 @pytest.mark.parametrize("pem", [True, False])
 def test_ed25519_second_signature(tmp_path: Path, pem: bool) -> None:
     key_file, rsa_record = _rsa_keypair(tmp_path)
