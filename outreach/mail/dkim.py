@@ -4,9 +4,9 @@ dkimpy does everything that is DKIM (header selection, canonicalisation, the bod
 tag list, folding); only the RSA private-key operation goes to OpenSSL through `cryptography`.
 dkimpy's own RSA is pure Python: 6-9 ms per message on an idle core, 27 ms on a busy one,
 which capped a worker near 40-100 msg/s the moment DKIM was switched on; OpenSSL signs
-RSA-2048 in about 0.2 ms, and a whole signature costs about 0.33 ms here. The hook is `DKIM.gen_header`, the one dkimpy method that both
-hashes the signed headers and signs; our override keeps its steps and dkimpy's helpers and only
-swaps the signing call.
+RSA-2048 in about 0.2 ms, and a whole signature costs about 0.33 ms here. The hook is
+`DKIM.gen_header`, the one dkimpy method that both hashes the signed headers and signs; our
+override keeps its steps and dkimpy's helpers and only swaps the signing call.
 
 An Ed25519 signature (RFC 8463) is added in front when OUTREACH_DKIM_ED25519_KEY_FILE (PEM, or
 dkimpy's base64 seed) and OUTREACH_DKIM_ED25519_SELECTOR are set: receivers that understand it
