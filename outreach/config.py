@@ -41,6 +41,7 @@ DEFAULT_KEYWORD = "$OutreachDone"  # marks processed inbound mail (OUTREACH_IMAP
 
 Positive = Annotated[int, Field(ge=1)]
 Seconds = Annotated[float, Field(ge=0)]
+Percent = Annotated[float, Field(ge=0, le=100)]
 
 
 def _secret(default: Any = None) -> Any:
@@ -97,6 +98,14 @@ class Settings(BaseSettings):
     dashboard_login_limit: Positive = 5  # attempts per minute and client
     dashboard_limit_prefix: str = "outreach:login"
     trusted_proxies: Annotated[int, Field(ge=0)] = 0
+    # deliverability guard (README "Protecting your domain"); `alert guard` overrides per alert
+    guard_hard_bounce_percent: Percent = 5.0  # pause above this share of hard bounces ...
+    guard_min_attempts: Positive = 200  # ... once the alert made at least this many attempts
+    guard_complaint_percent: Percent = 0.3  # pause above this share of delivered complaining
+    guard_policy_rejections: Positive = 3  # policy rejections that pause a recipient domain
+    guard_policy_domains: Positive = 3  # paused domains that pause the whole alert
+    guard_nameserver: str | None = None  # DNS server for `outreach doctor`, HOST[:PORT]
+    guard_spf_sender: str | None = None  # relay SPF must allow: IP, host or include: domain
 
     def __init__(self, **values: Any) -> None:
         try:

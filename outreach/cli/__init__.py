@@ -27,9 +27,12 @@ class Lazy(NamedTuple):
 
 # `alert` is one group that three modules add subcommands to.
 COMMANDS: dict[str, Lazy] = {
-    "alert": Lazy(("alerts", "sending", "reports"), "Write, preview, send and follow alerts."),
+    "alert": Lazy(("alerts", "sending", "reports", "guard"),
+                  "Write, preview, send and follow alerts."),
     "contacts": Lazy(("contacts",), "The contact list: journalists, NGO staff, politicians."),
     "db": Lazy(("db",), "Database schema."),
+    "doctor": Lazy(("doctor",), "Check the sending setup (sender domain's SPF/DKIM/DMARC, "
+                                "...); exit 1 on a failure."),
     "demo": Lazy(("demo",), "Import the example contacts, create the example alert and send "
                             "it to a local sink."),
     "inbound": Lazy(("inbound",), "Inbound mail that needs a person: unmatched and "

@@ -8,11 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from outreach.cli import LazyContext, pass_app
 from outreach.cli.alerts import alert_group
 from outreach.cli.output import echo_json, table_console
 from outreach.config import Settings
+from outreach.contacts.hygiene import stale_in_alert
 from outreach.context import AppContext
 from outreach.db.models.base import utcnow
 from outreach.db.session import session_scope
@@ -149,10 +151,12 @@ def send_cmd(lazy: LazyContext, alert_id: int, urgent: bool, at_text: str | None
             record(session, cli_actor(), "alert.schedule" if summary.scheduled_at
                    else "alert.launch", f"alert:{alert_id}", count=summary.queued,
                    suppressed=summary.suppressed, urgent=urgent)
+            stale = stale_in_alert(session, alert_id)
         when = (f", scheduled for {summary.scheduled_at.isoformat()}"
                 if summary.scheduled_at else "")
         console.print(f"alert {alert_id}: {summary.queued} messages queued, "
-                      f"{summary.suppressed} suppressed contacts skipped{when}", highlight=False)
+                      f"{summary.suppressed} suppressed contacts skipped, {stale} stale "
+                      f"(`contacts list --where status=stale`){when}", highlight=False)
         follow(app_ctx, alert_id, embedded or not no_wait, console)
 
 
@@ -172,11 +176,15 @@ def pause_cmd(lazy: LazyContext, alert_id: int) -> None:
 @pass_app
 def resume_cmd(lazy: LazyContext, alert_id: int, no_wait: bool) -> None:
     """Continue a paused alert."""
+    from outreach.audit import cli_actor
+    from outreach.guard.resume import resume_everything
+
     require_smtp_if_embedded(lazy.app.settings)
     with session_scope(lazy.app.checked_sessions()) as session:
-        control.resume(session, alert_id)
+        resumed = resume_everything(session, alert_id, cli_actor())  # and the guard's domains
     console = Console()
-    console.print(f"alert {alert_id} resumed")
+    console.print(f"alert {alert_id} resumed" + "".join(
+        f"; domain {escape(d)} resumed" for d in resumed.domains), highlight=False)
     drive(lazy.app, alert_id, not no_wait, console)
 
 
@@ -209,10 +217,15 @@ def retry_failed_cmd(lazy: LazyContext, alert_id: int, no_wait: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def status_cmd(lazy: LazyContext, alert_id: int, as_json: bool) -> None:
-    """Counts per message status."""
+    """Counts per message status, and the deliverability guard's pauses with their reasons."""
+    from outreach.guard.view import describe, guard_view
+
     with lazy.app.checked_sessions()() as session:
         status = alert_status(session, alert_id)
+        status["guard"] = guard_view(session, lazy.app.settings, alert_id)
     if as_json:
         echo_json(status)
     else:
         table_console().print(summary_table(status))
+        for line in describe(status["guard"]):
+            table_console().print(escape(line), highlight=False, soft_wrap=True)

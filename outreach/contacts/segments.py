@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, or_, true
 from sqlalchemy.orm import aliased
 
+from outreach.contacts.hygiene import stale_clause
 from outreach.db.models import Contact, ContactLabel, Outlet
 from outreach.db.session import LIKE_ESCAPE, escape_like
 from outreach.errors import UserError
@@ -82,6 +83,8 @@ def _field_clause(name: str, values: tuple[str, ...]) -> ColumnElement[bool]:
         return exists().where(Outlet.id == Contact.outlet_id, Outlet.name_key.in_(keys))
     if name == "domain":
         return or_(*(Contact.email.like(f"%@{escape_like(v)}", escape=LIKE_ESCAPE) for v in values))
+    if name == "status" and "stale" in values:  # not a column: see outreach.contacts.hygiene
+        return or_(Contact.status.in_([v for v in values if v != "stale"]), stale_clause())
     column = {"type": Contact.type, "country": Contact.country, "language": Contact.language,
               "status": Contact.status, "email": Contact.email}[name]
     return column.in_(values)

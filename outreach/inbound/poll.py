@@ -110,4 +110,5 @@ def _analyse_and_record(session: Session, settings: Settings, parsed: InboundPar
         session.rollback()
         parsed.error = parsed.error or f"cannot analyse: {type(exc).__name__}: {exc}"
         verdict, found = Classification("unparseable", reason=parsed.error), UNMATCHED
-    return record(session, parsed, verdict, found, uid=uid, soft_limit=soft_limit)
+    return record(session, parsed, verdict, found, uid=uid, soft_limit=soft_limit,
+                  guard=settings)

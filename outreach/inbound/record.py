@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from outreach.config import Settings
 from outreach.contacts.suppression import suppress
 from outreach.db.models import InboundMail, Message, MessageEvent
+from outreach.guard.watch import watch_inbound
 from outreach.inbound.classify import Classification
 from outreach.inbound.matching import Match
 from outreach.inbound.parse import InboundParsed
@@ -45,7 +47,8 @@ def already_recorded(session: Session, parsed: InboundParsed) -> bool:
 
 
 def record(session: Session, parsed: InboundParsed, verdict: Classification, found: Match,
-           *, uid: int | None = None, soft_limit: int = DEFAULT_SOFT_BOUNCE_LIMIT) -> Recorded:
+           *, uid: int | None = None, soft_limit: int = DEFAULT_SOFT_BOUNCE_LIMIT,
+           guard: Settings | None = None) -> Recorded:
     """Add the InboundMail row and apply its effect (flushes; the caller commits)."""
     if already_recorded(session, parsed):
         return Recorded(verdict.kind, new=False)
@@ -67,6 +70,8 @@ def record(session: Session, parsed: InboundParsed, verdict: Classification, fou
     suppressed = False
     if message is not None and kind in EVENT_KINDS:
         suppressed = _apply(session, message, verdict, row, soft_limit)
+        if guard is not None:  # the deliverability guard judges bounces and complaints
+            watch_inbound(session, guard, message.alert_id, kind)
     return Recorded(kind, new=True, suppressed=suppressed, inbound_id=row.id)
 
 

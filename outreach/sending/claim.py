@@ -19,6 +19,7 @@ from sqlalchemy import and_, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from outreach.db.models import Alert, Contact, Message, MessageEvent, Suppression
+from outreach.guard.held import held_by_guard
 from outreach.sending.states import next_status
 
 
@@ -39,11 +40,12 @@ class ClaimResult:
 
 
 def claimable(now: datetime):  # type: ignore[no-untyped-def]
-    """SQL: a message a worker may take now (queued, or deferred and due, alert sending)."""
+    """SQL: a message a worker may take now (queued, or deferred and due, alert sending,
+    its recipient domain not paused by the deliverability guard)."""
     due = or_(Message.status == "queued",
               and_(Message.status == "deferred", Message.next_attempt_at <= now))
     sending_alerts = select(Alert.id).where(Alert.state == "sending")
-    return and_(due, Message.alert_id.in_(sending_alerts))
+    return and_(due, Message.alert_id.in_(sending_alerts), ~held_by_guard())
 
 
 def claim_batch(session: Session, ids: list[int], token: str, lease_until: datetime,

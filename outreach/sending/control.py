@@ -15,6 +15,7 @@ from outreach.alerts.repository import get_alert
 from outreach.db.models import Alert, Message, MessageEvent
 from outreach.db.models.base import utcnow
 from outreach.errors import UserError
+from outreach.guard.watch import resumed
 from outreach.sending.states import (
     OPEN_STATUSES,
     InvalidTransition,
@@ -42,6 +43,7 @@ def resume(session: Session, alert_id: int) -> Alert:
     """Back to sending (the caller then enqueues `open_ids`)."""
     alert = get_alert(session, alert_id)
     _move(alert, "resume")
+    resumed(alert)  # the deliverability guard's automatic pause, if any, is over
     if alert.started_at is None:
         alert.started_at = utcnow()
     session.flush()

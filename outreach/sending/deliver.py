@@ -25,6 +25,7 @@ from sqlalchemy.orm import selectinload
 
 from outreach.db.models import Contact
 from outreach.db.models.base import utcnow
+from outreach.guard.watch import held_domains
 from outreach.sending.claim import Claimed, claim_batch, release, renew_lease
 from outreach.sending.control import alert_state, finish_if_complete
 from outreach.sending.record import (
@@ -33,6 +34,7 @@ from outreach.sending.record import (
     record_connection,
     record_outcome,
     suppress_bounced,
+    watch_guard,
 )
 from outreach.sending.runtime import SendingRuntime
 
@@ -75,6 +77,7 @@ class _Batch:
         self.alert_ids = {c.alert_id for c in claimed}
         self.lease_until = lease_until
         self.next_check = time.monotonic() + CHECK_EVERY_SECONDS
+        self.held: set[str] = set()  # recipient domains the guard paused (outreach.guard)
 
     def run(self) -> None:
         with self.rt.sessions() as session, record_connection(self.rt.app_ctx.engine) as conn:
@@ -116,6 +119,7 @@ class _Batch:
                 event = "cancel" if state == "cancelled" else "release"
                 self.report.released += len(release(session, ids, self.token, now, event=event))
                 self.todo = [c for c in self.todo if c.alert_id != alert_id]
+        self.held = held_domains(session, self.alert_ids)
         lease = timedelta(seconds=self.rt.config.lease_seconds)
         if self.todo and self.lease_until - now < lease / 2:
             now = utcnow()
@@ -139,6 +143,11 @@ class _Batch:
             self._record(claimed, Outcome("give_up", "failed", 0, f"not rendered: {exc}", False))
             return
         domain = mail.recipient.rpartition("@")[2].lower()
+        if domain in self.held:  # paused by the guard: back to the queue, untouched
+            self.report.released += len(release(self.session, [claimed.id], self.token,
+                                                utcnow()))
+            self.session.commit()
+            return
         wait = self._throttle(domain)
         if wait:
             retry_at = utcnow() + timedelta(seconds=wait)
@@ -171,6 +180,12 @@ class _Batch:
         if ok and outcome.status == "bounced":
             suppress_bounced(self.session, claimed, outcome.text)
             self.session.commit()
+        if ok and outcome.code >= 500:  # the deliverability guard may pause alert or domain
+            decision = watch_guard(self.session, self.rt.settings, claimed, outcome)
+            self.session.commit()
+            self.held |= decision.held_domains
+            if decision.paused_alert:
+                self.next_check = 0.0
         if not ok:
             self.next_check = 0.0  # someone took it back: re-check what is still ours
             log.warning("message %s: lease lost before its outcome (%s) was recorded",

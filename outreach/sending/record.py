@@ -15,8 +15,11 @@ import psycopg
 from sqlalchemy import Connection, Engine, insert, update
 from sqlalchemy.orm import Session
 
+from outreach.config import Settings
 from outreach.contacts.suppression import suppress
 from outreach.db.models import Contact, Message, MessageEvent
+from outreach.guard.rules import is_policy_rejection
+from outreach.guard.watch import Decision, watch_smtp
 from outreach.sending.claim import Claimed
 from outreach.sending.config import SendingConfig, backoff_seconds, gives_up
 from outreach.sending.states import next_status
@@ -42,6 +45,8 @@ def plan_outcome(outcome: str, code: int, text: str, uncertain: bool, *, attempt
                  rng: random.Random | None = None) -> Outcome:
     """Pure: SMTP outcome -> state machine event, status and (for retries) next attempt time."""
     event = _EVENT_FOR_OUTCOME[outcome]
+    if event == "smtp_bounced" and is_policy_rejection(code, text):
+        event = "smtp_deferred"  # the provider refuses the sender, not the address (guard)
     retry_at = None
     if event == "smtp_deferred":
         if gives_up(first_attempt_at, now, config.give_up_seconds):
@@ -146,3 +151,17 @@ def suppress_bounced(session: Session, claimed: Claimed, text: str) -> None:
     if contact is not None and contact.email_hash:
         suppress(session, contact, "bounced", "bounce", alert_id=claimed.alert_id,
                  message_id=claimed.id, note=text[:500])
+
+
+# -- the deliverability guard (issue 15): its one call site on the SMTP side ----------------
+
+
+def watch_guard(session: Session, settings: Settings, claimed: Claimed,
+                outcome: Outcome) -> Decision:
+    """Let the guard judge a recorded 5xx (outreach.guard.watch); the caller commits."""
+    if outcome.code < 500:
+        return Decision()
+    contact = session.get(Contact, claimed.contact_id)  # the batch loaded it: no query
+    return watch_smtp(session, settings, claimed.alert_id, claimed.id,
+                      contact.email if contact else None, outcome.status, outcome.code,
+                      outcome.text)

@@ -15,6 +15,7 @@ from outreach.db.models.contacts import (
     Outlet,
     Suppression,
 )
+from outreach.db.models.guard import AlertDomainGuard
 from outreach.db.models.inbound import INBOUND_KINDS, InboundMail
 from outreach.db.models.messages import MESSAGE_STATUSES, Message, MessageEvent
 
@@ -28,6 +29,7 @@ __all__ = [
     "OUTLET_KINDS",
     "SUPPRESSION_REASONS",
     "Alert",
+    "AlertDomainGuard",
     "AlertVariant",
     "AuditEvent",
     "Base",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2026-11-29 11:31:49.968602
+Create Date: 2026-11-29 12:01:03.704969
 """
 
 from alembic import op
@@ -42,6 +42,16 @@ def upgrade() -> None:
         sa.Column("finished_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=320), nullable=True),
+        sa.Column(
+            "guard",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "guard_state",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["follow_up_of"], ["alerts.id"], name=op.f("fk_alerts_follow_up_of_alerts")
         ),
@@ -111,6 +121,34 @@ def upgrade() -> None:
         sa.Column("updated_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_saved_segments")),
         sa.UniqueConstraint("name", name=op.f("uq_saved_segments_name")),
+    )
+    op.create_table(
+        "alert_domain_guards",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("alert_id", sa.Integer(), nullable=False),
+        sa.Column("domain", sa.String(length=255), nullable=False),
+        sa.Column("rejections", sa.Integer(), nullable=False),
+        sa.Column(
+            "message_ids",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "replies",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("paused_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("resumed_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["alert_id"],
+            ["alerts.id"],
+            name=op.f("fk_alert_domain_guards_alert_id_alerts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_domain_guards")),
+        sa.UniqueConstraint("alert_id", "domain", name=op.f("uq_alert_domain_guards_alert_id")),
     )
     op.create_table(
         "alert_variants",
@@ -430,6 +468,7 @@ def downgrade() -> None:
 
     op.drop_table("contacts")
     op.drop_table("alert_variants")
+    op.drop_table("alert_domain_guards")
     op.drop_table("saved_segments")
     with op.batch_alter_table("pending_uploads", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_pending_uploads_created_at"))
