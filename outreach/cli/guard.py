@@ -63,7 +63,7 @@ def guard_cmd(lazy: LazyContext, alert_id: int, overrides: tuple[str, ...], swit
     console.print(f"alert {alert_id} guard: {escape(limits)}", highlight=False)
     figures = ", ".join(f"{k}={v}" for k, v in view["window"].items())
     console.print(f"judged on (since the last automatic pause): {figures}", highlight=False)
-    for line in describe(view):
+    for line in describe(view, alert_id):
         console.print(escape(line), highlight=False, soft_wrap=True)
     for domain in resumed:
         console.print(f"domain {escape(domain)} resumed", highlight=False)

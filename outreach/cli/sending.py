@@ -99,6 +99,13 @@ def follow(app_ctx: AppContext, alert_id: int, wait: bool, console: Console) -> 
     if wait:
         status = watch(app_ctx.sessions, alert_id, console)
         console.print(summary_table(status))
+        if status["state"] == "paused":  # say why when the deliverability guard paused it
+            from outreach.guard.view import describe, guard_view
+
+            with app_ctx.sessions() as session:
+                lines = describe(guard_view(session, app_ctx.settings, alert_id), alert_id)
+            for line in lines:
+                console.print(escape(line), highlight=False, soft_wrap=True)
     else:
         console.print(f"alert {alert_id} queued; follow it with `outreach alert status "
                       f"{alert_id}`")
@@ -227,5 +234,5 @@ def status_cmd(lazy: LazyContext, alert_id: int, as_json: bool) -> None:
         echo_json(status)
     else:
         table_console().print(summary_table(status))
-        for line in describe(status["guard"]):
+        for line in describe(status["guard"], alert_id):
             table_console().print(escape(line), highlight=False, soft_wrap=True)

@@ -97,7 +97,8 @@ def parse_override(text: str) -> tuple[str, int | float]:
     try:
         value = kind(raw.strip().rstrip("%"))
     except ValueError:
-        raise UserError(f"--set {text!r}: {raw.strip()!r} is not a {kind.__name__}") from None
+        what = "a whole number" if kind is int else "a number"
+        raise UserError(f"--set {text!r}: {raw.strip()!r} is not {what}") from None
     if not low <= value <= high:
         raise UserError(f"--set {text!r}: must be between {low:g} and {high:g}")
     return name, value

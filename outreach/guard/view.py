@@ -59,7 +59,7 @@ def _waiting(session: Session, alert_id: int, domain: str) -> int:
                address_in(Contact.email, domain))) or 0
 
 
-def describe(view: dict[str, Any]) -> list[str]:
+def describe(view: dict[str, Any], alert_id: int) -> list[str]:
     """Plain lines for a terminal (the caller escapes them: replies are foreign text)."""
     lines: list[str] = []
     pause = view["pause"]
@@ -74,10 +74,10 @@ def describe(view: dict[str, Any]) -> list[str]:
         if domain["paused"]:
             lines.append(f"domain {domain['domain']} PAUSED after {domain['rejections']} policy "
                          f"rejections; {domain['waiting']} messages wait "
-                         f"(`outreach alert resume` to continue)")
+                         f"(`outreach alert resume {alert_id}` to continue)")
             lines += [f"  {r.get('email')}: {r.get('code')} {r.get('text', '')}"
                       for r in domain["replies"]]
     if pause and view["paused"]:
-        lines.append("read the replies above, then `outreach alert resume ID` (or change the "
-                     "limits with `outreach alert guard ID --set NAME=VALUE`)")
+        lines.append(f"read the replies above, then `outreach alert resume {alert_id}` (or "
+                     f"change the limits: `outreach alert guard {alert_id} --set NAME=VALUE`)")
     return lines
