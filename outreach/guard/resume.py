@@ -32,6 +32,12 @@ def resume_everything(session: Session, alert_id: int, actor: Actor) -> Resumed:
     if alert.state == "paused" or not result.domains:
         control.resume(session, alert_id)  # raises "cannot resume" for a sending alert
         result.alert = True
+        # Publish the queued messages again now: tasks published before the pause may be gone
+        # (the embedded transport's queue dies with its command). A task that still exists
+        # claims nothing the second time, so republishing is harmless.
+        session.execute(update(Message).where(Message.alert_id == alert_id,
+                                              Message.status == "queued")
+                        .values(enqueued_at=None).execution_options(synchronize_session=False))
     return result
 
 
