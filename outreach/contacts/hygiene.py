@@ -29,17 +29,17 @@ def stale_clause() -> ColumnElement[bool]:
     last_clean = (select(func.max(clean.id))
                   .where(clean.contact_id == Contact.id, clean.status == "sent",
                          ~_soft_bounced(clean.id))
-                  .scalar_subquery())
+                  .correlate(Contact).scalar_subquery())  # nested twice: say it explicitly
     after = func.coalesce(last_clean, 0)
     soft_bounces = (select(func.count(func.distinct(soft.message_id)))
                     .where(soft.contact_id == Contact.id, soft.kind == "soft_bounce",
                            soft.message_id > after)
-                    .scalar_subquery())
+                    .correlate(Contact).scalar_subquery())
     unreached = (select(func.count()).select_from(later)
                  .where(later.contact_id == Contact.id, later.id > after,
                         or_(later.status.in_(("bounced", "failed")),
                             and_(later.status == "sent", _soft_bounced(later.id))))
-                 .scalar_subquery())
+                 .correlate(Contact).scalar_subquery())
     return or_(soft_bounces >= STALE_SOFT_BOUNCES, unreached >= STALE_UNREACHED)
 
 
