@@ -63,4 +63,5 @@ def test_stale_contacts_are_a_segment_and_counted_at_launch(session, settings, s
     assert "6 messages queued, 0 suppressed contacts skipped, 2 stale" in out.output, out.output
     # Everyone was reached this time (the sink accepts all): one clean delivery clears it.
     assert stale_in_alert(session, new_alert.id) == 0
+    session.close()  # SQLite: no lock left for the CLI
     assert json.loads(run_cli("contacts", "list", "--where", "status=stale", "--json").stdout) == []
