@@ -89,9 +89,11 @@ def create_command(lazy: LazyContext, file: Path, variants: tuple[str, ...],
 @click.option("--language", metavar="LANG", help="Sample contact's language (without --contact).")
 @click.option("--out", type=click.Path(path_type=Path), metavar="FILE.html",
               help="Where to write the HTML part (default: alert-ID-preview.html).")
+@click.option("--spam-check/--no-spam-check", default=True,
+              help="Score the message with SpamAssassin when it is installed (default: on).")
 @pass_app
 def preview_command(lazy: LazyContext, alert_id: int, contact_email: str | None,
-                    language: str | None, out: Path | None) -> None:
+                    language: str | None, out: Path | None, spam_check: bool) -> None:
     """Render ALERT_ID exactly as a send would: write the HTML, print headers and text."""
     from outreach.alerts import preview
     from outreach.alerts.repository import get_alert
@@ -114,6 +116,12 @@ def preview_command(lazy: LazyContext, alert_id: int, contact_email: str | None,
             click.echo(f"{name}: {value}")
     click.echo(f"\n{text}")
     click.echo(f"HTML written to {target}", err=True)
+    if spam_check:
+        from outreach.alerts.spamcheck import spam_score
+
+        report = spam_score(mail.data)
+        if report is not None:
+            click.echo(report.line())
 
 
 @alert_group.command("test")
