@@ -25,6 +25,8 @@ from outreach.audit import record
 from outreach.db.models import MESSAGE_STATUSES, Alert
 from outreach.db.session import session_scope
 from outreach.errors import UserError
+from outreach.guard.resume import resume_everything
+from outreach.guard.view import guard_view
 from outreach.reports.reach import alert_overview, reach_report, reply_counts, status_counts
 from outreach.reports.rows import DIMENSIONS, filter_rows, summary
 from outreach.reports.table import write_rows
@@ -99,6 +101,7 @@ def alert_page(alert_id: int) -> Any:
             actions=ACTIONS, rare=[s for s in MESSAGE_STATUSES if not totals.statuses[s]
                                    and s not in ("sent", "bounced", "failed")],
             **_table_page(rows, int(page)),
+            guard=guard_view(session, app_context(current_app).settings, alert_id),
         )
     return render_template("dashboard/alert.html", **context)
 
@@ -158,7 +161,11 @@ def control(alert_id: int, action: str) -> Any:
     try:
         with db() as session:
             _alert_or_404(session, alert_id)
-            result = getattr(engine, action)(session, alert_id)
+            if action == "resume":  # the alert and whatever the deliverability guard paused
+                resume_everything(session, alert_id, current_actor())
+                result = None
+            else:
+                result = getattr(engine, action)(session, alert_id)
             detail = {"count": result} if isinstance(result, int) else {}
             record(session, current_actor(), f"alert.{action}", f"alert:{alert_id}", **detail)
     except UserError as exc:
