@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import click
 from rich.console import Console
@@ -97,18 +98,28 @@ def drive(app_ctx: AppContext, alert_id: int, wait: bool, console: Console) -> N
 def follow(app_ctx: AppContext, alert_id: int, wait: bool, console: Console) -> None:
     enqueue(app_ctx, alert_id)
     if wait:
-        status = watch(app_ctx.sessions, alert_id, console)
+        status = watch(app_ctx.sessions, alert_id, console, until=_held(app_ctx, alert_id))
         console.print(summary_table(status))
-        if status["state"] == "paused":  # say why when the deliverability guard paused it
-            from outreach.guard.view import describe, guard_view
+        from outreach.guard.view import describe, guard_view
 
-            with app_ctx.sessions() as session:
-                lines = describe(guard_view(session, app_ctx.settings, alert_id), alert_id)
-            for line in lines:
-                console.print(escape(line), highlight=False, soft_wrap=True)
+        with app_ctx.sessions() as session:  # the deliverability guard's pauses, and why
+            lines = describe(guard_view(session, app_ctx.settings, alert_id), alert_id)
+        for line in lines:
+            console.print(escape(line), highlight=False, soft_wrap=True)
     else:
         console.print(f"alert {alert_id} queued; follow it with `outreach alert status "
                       f"{alert_id}`")
+
+
+def _held(app_ctx: AppContext, alert_id: int) -> Callable[[dict[str, Any]], bool]:
+    """Stop watching when all that is left waits for a domain the guard paused."""
+    from outreach.guard.watch import only_held_left
+
+    def check(status: dict[str, Any]) -> bool:
+        with app_ctx.sessions() as session:
+            return only_held_left(session, alert_id, status["open"])
+
+    return check
 
 
 def warm_up_broker() -> None:

@@ -28,7 +28,9 @@ from outreach.config import Settings
 from outreach.db.models import Alert, AlertDomainGuard, Contact, InboundMail, Message, MessageEvent
 from outreach.db.models.base import utcnow
 from outreach.guard import rules
+from outreach.guard.held import held_by_guard
 from outreach.guard.rules import Figures, GuardLimits, Trip
+from outreach.sending.states import next_alert_state
 
 
 @dataclass
@@ -106,7 +108,7 @@ def pause_alert(session: Session, alert_id: int, trip: Trip, totals: Figures,
                  "pauses": int(state.get("pauses", 0)) + 1}
     done = session.execute(
         update(Alert).where(Alert.id == alert_id, Alert.state == "sending")
-        .values(state="paused", guard_state=new_state)
+        .values(state=next_alert_state("sending", "pause"), guard_state=new_state)
         .execution_options(synchronize_session=False)).rowcount
     if not done:
         return False
@@ -149,6 +151,17 @@ def held_domains(session: Session, alert_ids: list[int] | set[int]) -> set[str]:
     """The domains paused for any of these alerts (one indexed query)."""
     return set(session.scalars(select(AlertDomainGuard.domain).where(
         AlertDomainGuard.alert_id.in_(list(alert_ids)), AlertDomainGuard.paused_at.is_not(None))))
+
+
+def only_held_left(session: Session, alert_id: int, open_count: int) -> bool:
+    """Is every open message of the alert held back by a paused domain? (Then nothing more
+    will happen until an organiser resumes: a progress display may stop waiting.)"""
+    if open_count == 0 or not held_domains(session, [alert_id]):
+        return False
+    held = session.scalar(select(func.count()).select_from(Message).where(
+        Message.alert_id == alert_id, Message.status.in_(("queued", "deferred")),
+        held_by_guard())) or 0
+    return held >= open_count
 
 
 def _domain_rows(session: Session, alert_id: int) -> list[AlertDomainGuard]:

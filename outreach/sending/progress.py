@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
@@ -23,8 +24,10 @@ WAITING_STATES = ("sending", "scheduled")
 
 
 def watch(sessions: sessionmaker[Session], alert_id: int, console: Console,
-          poll_seconds: float = 0.5, timeout: float | None = None) -> dict[str, Any]:
-    """Show progress until the alert is no longer sending; returns the last status."""
+          poll_seconds: float = 0.5, timeout: float | None = None,
+          until: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
+    """Show progress until the alert is no longer sending (or `until(status)` is true);
+    returns the last status."""
     status = _status(sessions, alert_id)
     started = time.monotonic()
     columns = (SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
@@ -34,6 +37,8 @@ def watch(sessions: sessionmaker[Session], alert_id: int, console: Console,
         task = progress.add_task(f"alert {alert_id}", total=max(status["total"], 1), detail="")
         while status["state"] in WAITING_STATES:
             if timeout is not None and time.monotonic() - started > timeout:
+                break
+            if until is not None and until(status):
                 break
             _update(progress, task, status, time.monotonic() - started)
             time.sleep(poll_seconds)

@@ -7,12 +7,14 @@ one statement (a data-modifying CTE), so a record costs one round trip plus the 
 
 from __future__ import annotations
 
+import logging
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import psycopg
 from sqlalchemy import Connection, Engine, insert, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from outreach.config import Settings
@@ -24,6 +26,7 @@ from outreach.sending.claim import Claimed
 from outreach.sending.config import SendingConfig, backoff_seconds, gives_up
 from outreach.sending.states import next_status
 
+log = logging.getLogger(__name__)
 _EVENT_FOR_OUTCOME = {"sent": "smtp_sent", "bounced": "smtp_bounced", "deferred": "smtp_deferred"}
 
 
@@ -162,6 +165,11 @@ def watch_guard(session: Session, settings: Settings, claimed: Claimed,
     if outcome.code < 500:
         return Decision()
     contact = session.get(Contact, claimed.contact_id)  # the batch loaded it: no query
-    return watch_smtp(session, settings, claimed.alert_id, claimed.id,
-                      contact.email if contact else None, outcome.status, outcome.code,
-                      outcome.text)
+    try:
+        return watch_smtp(session, settings, claimed.alert_id, claimed.id,
+                          contact.email if contact else None, outcome.status, outcome.code,
+                          outcome.text)
+    except DBAPIError:  # the outcome is recorded; a guard hiccup must not stop the batch
+        log.exception("message %s: the deliverability guard could not judge", claimed.id)
+        session.rollback()
+        return Decision()

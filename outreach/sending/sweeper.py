@@ -97,10 +97,14 @@ def due_batches(session: Session, config: SendingConfig, now: datetime,
     where = [claimable(now), not_on_broker]
     if alert_id is not None:
         where.append(Message.alert_id == alert_id)
+    pick = select(Message.id).where(*where)
     if limit is not None:
-        first = select(Message.id).where(*where).order_by(Message.id).limit(limit)
-        where = [Message.id.in_(first.scalar_subquery())]
-    stmt = (update(Message).where(*where)
+        pick = pick.order_by(Message.id).limit(limit)
+    # SKIP LOCKED: the CLI's enqueue and a sweeper may mark the same rows at once (after a
+    # resume); locking in different orders deadlocked on PostgreSQL. A skipped row is being
+    # enqueued or claimed by the other one.
+    pick = pick.with_for_update(skip_locked=True)
+    stmt = (update(Message).where(Message.id.in_(pick.scalar_subquery()))
             .values(enqueued_at=now).returning(Message.id, Message.alert_id)
             .execution_options(synchronize_session=False))
     rows = sorted(session.execute(stmt).all())

@@ -99,18 +99,17 @@ def test_a_domain_refusing_us_is_paused_and_the_rest_goes_on(session, settings, 
     blocked = add_contacts(session, 30, start=1000, domain="mx.example.net")
     for address in blocked:
         smtp_sink.fail(BLOCKED, at="rcpt", recipient=address)
-    alert = make_alert(session, settings)
-    alert_id = alert.id
-    create_blast(session, alert)
-    session.commit()
-    ids = list(session.scalars(select(Message.id).where(Message.alert_id == alert_id)))
+    alert_id = make_alert(session, settings).id
     session.close()
 
-    deliver_batch(runtime, ids)  # one worker, the whole list in one batch
+    out = run_cli("alert", "send", str(alert_id)).output  # returns: only held messages left
+    assert "domain mx.example.net PAUSED after 3 policy rejections; 30 messages wait" in out
 
     refused = sum(f.fired for f in smtp_sink.faults)
     assert refused == 3  # the third policy rejection paused the domain
     assert set(smtp_sink.recipients()) == set(good)
+    with own_session(settings) as s:
+        ids = list(s.scalars(select(Message.id).where(Message.alert_id == alert_id)))
     shown = json.loads(run_cli("alert", "status", str(alert_id), "--json").stdout)
     assert shown["state"] == "sending" and not shown["guard"]["paused"]
     [domain] = shown["guard"]["domains"]
