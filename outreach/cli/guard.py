@@ -28,11 +28,11 @@ def guard_cmd(lazy: LazyContext, alert_id: int, overrides: tuple[str, ...], swit
               reset: bool, domains: tuple[str, ...], as_json: bool) -> None:
     """Show or change ALERT_ID's deliverability guard: its limits, the figures they are judged
     on, an automatic pause with its reason and replies, and paused recipient domains."""
+    from outreach.alerts.repository import get_alert
     from outreach.audit import cli_actor, record
     from outreach.guard.resume import resume_domains
     from outreach.guard.rules import parse_override
     from outreach.guard.view import describe, guard_view
-    from outreach.sending.control import get_alert
 
     app = lazy.app
     changes = dict(parse_override(o) for o in overrides)  # all checked before anything changes

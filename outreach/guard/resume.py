@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from outreach.alerts.repository import get_alert
 from outreach.audit import Actor, record
 from outreach.db.models import AlertDomainGuard, Contact, Message
 from outreach.db.models.base import utcnow
@@ -27,7 +28,7 @@ def resume_everything(session: Session, alert_id: int, actor: Actor) -> Resumed:
     A UserError (as before) when there is nothing to resume. The caller commits, then
     enqueues the alert (the domain's messages are marked not enqueued, so they go at once).
     """
-    alert = control.get_alert(session, alert_id)
+    alert = get_alert(session, alert_id)
     result = Resumed(domains=resume_domains(session, alert_id, None, actor))
     if alert.state == "paused" or not result.domains:
         control.resume(session, alert_id)  # raises "cannot resume" for a sending alert

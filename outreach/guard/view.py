@@ -26,7 +26,7 @@ def guard_view(session: Session, settings: Settings, alert_id: int) -> dict[str,
     row = session.execute(select(Alert.state, Alert.guard, Alert.guard_state)
                           .where(Alert.id == alert_id)).first()
     if row is None:
-        raise UserError(f"ID {alert_id}: no such alert (see `outreach alert list`)")
+        raise UserError(f"ALERT_ID {alert_id}: no such alert (see `outreach alert list`)")
     state = row.guard_state or {}
     totals = figures(session, alert_id)
     pause = state.get("pause")

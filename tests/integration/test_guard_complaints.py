@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import replace
 from email.utils import formatdate, make_msgid
 
 import pytest
@@ -24,7 +23,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def settings(settings, smtp_sink, imap_server):  # type: ignore[no-untyped-def]
-    return replace(settings, smtp_url=smtp_sink.url, broker_url=None, imap_url=imap_server.url)
+    return settings.replace(smtp_url=smtp_sink.url, broker_url=None, imap_url=imap_server.url)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import json
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
@@ -21,21 +20,13 @@ from tests.integration.sending_data import add_contacts, make_alert
 from tests.integration.sending_run import own_session, status
 
 pytestmark = pytest.mark.integration
-FAST = {"OUTREACH_RETRY_SCHEDULE": "0.2,0.4", "OUTREACH_SWEEP_SECONDS": "0.2",
-        "OUTREACH_SEND_BATCH_SIZE": "100"}
+FAST = {"retry_schedule": (0.2, 0.4), "sweep_seconds": 0.2, "send_batch_size": 100}
 BLOCKED = "550 5.7.1 Service unavailable; client host [192.0.2.7] blocked using zen.spamhaus.org"
 
 
 @pytest.fixture
 def settings(settings, smtp_sink):  # type: ignore[no-untyped-def]
-    return replace(settings, smtp_url=smtp_sink.url, broker_url=None, extra=FAST)
-
-
-@pytest.fixture
-def run_cli(run_cli, monkeypatch):  # type: ignore[no-untyped-def]
-    for key, value in FAST.items():
-        monkeypatch.setenv(key, value)
-    return run_cli
+    return settings.replace(smtp_url=smtp_sink.url, broker_url=None, **FAST)
 
 
 @pytest.fixture
