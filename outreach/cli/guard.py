@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from rich.markup import escape
 
@@ -32,7 +34,7 @@ def guard_cmd(lazy: LazyContext, alert_id: int, overrides: tuple[str, ...], swit
     from outreach.audit import cli_actor, record
     from outreach.guard.resume import resume_domains
     from outreach.guard.rules import parse_override
-    from outreach.guard.view import describe, guard_view
+    from outreach.guard.view import guard_view
 
     app = lazy.app
     changes = dict(parse_override(o) for o in overrides)  # all checked before anything changes
@@ -57,7 +59,13 @@ def guard_cmd(lazy: LazyContext, alert_id: int, overrides: tuple[str, ...], swit
         _enqueue_if_sending(lazy, alert_id)
     if as_json:
         echo_json(view)
-        return
+    else:
+        _print(view, alert_id, resumed)
+
+
+def _print(view: dict[str, Any], alert_id: int, resumed: list[str]) -> None:
+    from outreach.guard.view import describe
+
     console = table_console()
     limits = ", ".join(f"{k}={v}" for k, v in view["limits"].items())
     console.print(f"alert {alert_id} guard: {escape(limits)}", highlight=False)
