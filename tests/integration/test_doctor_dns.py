@@ -5,6 +5,7 @@ all is said plainly."""
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,9 @@ def test_the_good_zone_passes(local_dns, doctor_env, run_cli, tmp_path):
     assert "SPF (TXT good.test): allows relay.test" in lines[0]
     assert "DKIM (TXT sel._domainkey.good.test): matches OUTREACH_DKIM_KEY_FILE" in lines[1]
     assert "DMARC (TXT _dmarc.good.test): published, p=quarantine" in lines[2]
+    found = json.loads(run_cli("doctor", "--json").stdout)
+    assert [(f["status"], f["check"]) for f in found] == [
+        ("ok", "SPF"), ("ok", "DKIM"), ("ok", "DMARC"), ("ok", "ALIGN")]
 
 
 def test_each_broken_record_is_one_line_naming_it(local_dns, doctor_env, run_cli, tmp_path):
