@@ -25,7 +25,7 @@ def confirm_launch(plan: LaunchPlan, console: Console, *, yes: bool) -> None:
     languages = ", ".join(f"{n} {lang}" for lang, n in plan.by_language.items()) or "none"
     console.print(f"alert {plan.alert_id} would go to {plan.recipients} contacts "
                   f"({escape(languages)}); {plan.suppressed} suppressed contacts skipped; "
-                  f"segment: {escape(plan.segment)}", highlight=False)
+                  f"{plan.stale} stale; segment: {escape(plan.segment)}", highlight=False)
     if yes:
         return
     if not on_terminal():

@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from outreach.contacts.hygiene import stale_count
 from outreach.contacts.segments import Segment
 from outreach.contacts.suppression import not_suppressed
 from outreach.db.models import Alert, Contact
@@ -30,11 +31,12 @@ class LaunchPlan:
     by_language: dict[str, int] = field(default_factory=dict)
     everyone: bool = False  # no segment: the whole contact list
     segment: str = "all contacts"
+    stale: int = 0  # recipients the last alerts did not reach (outreach.contacts.hygiene)
 
     def to_json(self) -> dict[str, Any]:
         return {"alert": self.alert_id, "recipients": self.recipients,
                 "suppressed": self.suppressed, "by_language": self.by_language,
-                "everyone": self.everyone, "segment": self.segment}
+                "everyone": self.everyone, "segment": self.segment, "stale": self.stale}
 
 
 def launch_plan(session: Session, alert: Alert) -> LaunchPlan:
@@ -54,8 +56,9 @@ def launch_plan(session: Session, alert: Alert) -> LaunchPlan:
     everyone = not segment.where and not segment.tags and alert.follow_up_of is None
     described = (f"follow-up of alert {alert.follow_up_of}" if alert.follow_up_of is not None
                  else _name(alert) or segment.describe())
+    stale = stale_count(session, and_(audience, not_suppressed()))
     return LaunchPlan(alert.id, sum(by_language.values()), suppressed,
-                      dict(sorted(by_language.items())), everyone, described)
+                      dict(sorted(by_language.items())), everyone, described, stale)
 
 
 def _name(alert: Alert) -> str | None:

@@ -59,7 +59,9 @@ def test_stale_contacts_are_a_segment_and_counted_at_launch(session, settings, s
     monkeypatch.setenv("OUTREACH_SMTP_URL", smtp_sink.url)
     new_alert = make_alert(session, settings)
     session.close()
-    out = run_cli("alert", "send", str(new_alert.id))
+    out = run_cli("alert", "send", str(new_alert.id), "--yes")
+    assert "would go to 6 contacts (6 en); 0 suppressed contacts skipped; 2 stale;" in (
+        out.output)
     assert "6 messages queued, 0 suppressed contacts skipped, 2 stale" in out.output, out.output
     # Everyone was reached this time (the sink accepts all): one clean delivery clears it.
     assert stale_in_alert(session, new_alert.id) == 0

@@ -45,7 +45,7 @@ def test_ten_percent_hard_bounces_pause_the_alert_until_resume(session, settings
     alert_id = make_alert(session, settings).id
     session.close()
 
-    out = run_cli("alert", "send", str(alert_id)).output
+    out = run_cli("alert", "send", str(alert_id), "--yes").output
     assert "PAUSED by the deliverability guard" in out, out
 
     first = status(settings, alert_id)
@@ -93,7 +93,7 @@ def test_a_domain_refusing_us_is_paused_and_the_rest_goes_on(session, settings, 
     alert_id = make_alert(session, settings).id
     session.close()
 
-    out = run_cli("alert", "send", str(alert_id)).output  # returns: only held messages left
+    out = run_cli("alert", "send", str(alert_id), "--yes").output  # returns: only held left
     assert "domain mx.example.net PAUSED after 3 policy rejections; 30 messages wait" in out
 
     refused = sum(f.fired for f in smtp_sink.faults)
