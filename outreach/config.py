@@ -82,10 +82,17 @@ class Settings(BaseSettings):
     retry_schedule: Annotated[tuple[Seconds, ...], NoDecode] = (60.0, 300.0, 900.0, 3600.0)
     retry_jitter: Seconds = 0.2
     retry_give_up_seconds: Seconds = 172800.0
-    sweep_seconds: Seconds = 5.0
+    sweep_seconds: Seconds = 2.0
     requeue_after_seconds: Seconds = 300.0
     slow_down_seconds: Seconds = 5.0
     rate_limit: str = ""  # e.g. "20/s;gmail.com=5/s;*=10/s" (outreach/sending/ratelimit_config)
+    # sending liveness and back-pressure (issue 10: outreach/sending/liveness.py, pressure.py)
+    heartbeat_seconds: Annotated[float, Field(gt=0)] = 2.0  # each worker says it is alive
+    worker_dead_after_seconds: Annotated[float, Field(gt=0)] = 15.0  # then its claims go back
+    requeue_idle_seconds: Annotated[float, Field(gt=0)] = 5.0  # broker queues empty: republish
+    sweep_stale_seconds: Annotated[float, Field(gt=0)] = 60.0  # `alert status` warns after it
+    breaker_max_seconds: Annotated[float, Field(gt=0)] = 5.0  # longest SMTP probe interval
+    db_retry_seconds: Annotated[float, Field(gt=0)] = 600.0  # claims and records wait this long
     # inbound mailbox
     imap_url: str | None = _secret()
     imap_ca_file: str | None = None

@@ -3,7 +3,8 @@
 Tasks carry lists of message ids only; the database holds all state (see outreach.sending).
 Late acks plus `task_reject_on_worker_lost` put a task back when its worker dies; the claim
 makes a redelivered task harmless. The visibility timeout is above the longest batch; lost
-work is re-enqueued by the sweeper anyway (beat, every OUTREACH_SWEEP_SECONDS).
+work is re-enqueued within seconds by the sweeper that runs inside the workers themselves
+(outreach.sending.keeper): beat only polls the mailbox (workers.schedule).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from kombu import Queue
 
 from outreach.config import Settings, load_settings
 from outreach.sending.config import SendingConfig
+from workers.schedule import beat_schedule
 
 QUEUES = ("urgent", "bulk")  # consumed in this order: urgent first
 VISIBILITY_TIMEOUT = 3 * 3600
@@ -49,7 +51,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_default_queue": "bulk", "task_default_routing_key": "bulk",
         "worker_hijack_root_logger": False,
         "timezone": "UTC", "enable_utc": True,
-        "beat_schedule": _beat_schedule(config),
+        "beat_schedule": beat_schedule(settings),
     }
 
 
@@ -63,14 +65,6 @@ def worker_concurrency(settings: Settings) -> int:
     connection). Measured on 2 cores with PostgreSQL and the sink on the same machine: see
     the README's benchmark section."""
     return settings.worker_concurrency or 2 * (os.cpu_count() or 1)
-
-
-def _beat_schedule(config: SendingConfig) -> dict[str, Any]:
-    from workers.tasks_inbound import beat_schedule  # it imports this module: not at the top
-
-    schedule = {"sweep": {"task": "workers.tasks.sweep", "schedule": config.sweep_seconds,
-                          "options": {"queue": "urgent", "expires": config.sweep_seconds * 4}}}
-    return {**schedule, **beat_schedule()}
 
 
 def use_settings(settings: Settings) -> Celery:

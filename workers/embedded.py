@@ -1,6 +1,7 @@
 """The embedded mode: with no OUTREACH_BROKER_URL, the same tasks run through Celery on the
-in-process `memory://` transport, consumed by a worker thread of the CLI, with a sweeper
-thread standing in for beat. One command sends a blast on a machine with no Redis.
+in-process `memory://` transport, consumed by a worker thread of the CLI, with the same keeper
+thread (heartbeat and sweep) as a real worker. One command sends a blast on a machine with no
+Redis.
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ from workers.app import QUEUES, app, use_settings
 
 @contextmanager
 def embedded_worker(settings: Settings) -> Iterator[SendingRuntime]:
-    """Run a solo Celery worker and a sweeper in threads of this process while in the block."""
+    """Run a solo Celery worker and the keeper in threads of this process while in the block."""
     from celery._state import _set_task_join_will_block, task_join_will_block
 
-    from workers.tasks import set_runtime, sweep
+    from outreach.sending.keeper import Keeper
+    from workers.tasks import publish, queue_depth, set_runtime
 
     join_blocked_before = task_join_will_block()
     use_settings(settings)
-    runtime = SendingRuntime(settings, name="embedded")
+    runtime = SendingRuntime(settings, name=f"embedded:{threading.get_native_id()}")
     set_runtime(runtime)
     worker = app.WorkController(pool_cls="solo", concurrency=1, queues=list(QUEUES),
                                 loglevel="WARNING", without_heartbeat=True,
@@ -31,18 +33,11 @@ def embedded_worker(settings: Settings) -> Iterator[SendingRuntime]:
                                 hostname="embedded@localhost")
     thread = threading.Thread(target=worker.start, name="celery-embedded", daemon=True)
     thread.start()
-    stop = threading.Event()
-
-    def sweeper() -> None:
-        while not stop.wait(runtime.config.sweep_seconds):
-            sweep.apply_async(queue="urgent", routing_key="urgent")
-
-    sweeper_thread = threading.Thread(target=sweeper, name="sweeper-embedded", daemon=True)
-    sweeper_thread.start()
+    keeper = Keeper(runtime, publish, queue_depth).start()
     try:
         yield runtime
     finally:
-        stop.set()
+        keeper.stop()
         worker.stop(in_sighandler=False)
         thread.join(timeout=10)
         set_runtime(None)

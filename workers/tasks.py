@@ -1,4 +1,8 @@
-"""Sending tasks. Each takes plain message ids; running one twice does nothing harmful."""
+"""Sending tasks. Each takes plain message ids; running one twice does nothing harmful.
+
+Every sending process also runs a keeper thread (outreach.sending.keeper): its heartbeat, and
+the sweep in turn with the other workers, so that no beat is needed for a blast to finish.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,14 @@ from typing import Any
 
 from celery import signals
 
-from outreach.db.models.base import utcnow
 from outreach.sending.deliver import deliver_batch
+from outreach.sending.keeper import Keeper
 from outreach.sending.runtime import SendingRuntime
-from outreach.sending.sweeper import sweep as sweep_once
-from workers.app import app, current_settings
+from workers.app import QUEUES, app, current_settings
 
 log = logging.getLogger(__name__)
 _runtime: dict[int, SendingRuntime] = {}
+_keeper: dict[int, Keeper] = {}
 
 
 def get_runtime() -> SendingRuntime:
@@ -34,25 +38,46 @@ def set_runtime(runtime: SendingRuntime | None) -> None:
         _runtime[os.getpid()] = runtime
 
 
+def start_keeper(runtime: SendingRuntime) -> Keeper:
+    """Start this process's heartbeat-and-sweep thread (once per process)."""
+    pid = os.getpid()
+    if pid not in _keeper:
+        _keeper.clear()
+        _keeper[pid] = Keeper(runtime, publish, queue_depth).start()
+    return _keeper[pid]
+
+
+def stop_keeper() -> None:
+    keeper = _keeper.pop(os.getpid(), None)
+    if keeper is not None:
+        keeper.stop()
+
+
 @signals.worker_process_init.connect
 def _init_process(**_: Any) -> None:
     set_runtime(None)
-    get_runtime().warm_up()
+    _keeper.clear()  # a forked child inherits the parent's dict, not its thread
+    runtime = get_runtime()
+    runtime.warm_up()
+    start_keeper(runtime)
 
 
 @signals.worker_ready.connect
 def _warm_up(sender: Any = None, **_: Any) -> None:
-    """A solo-pool worker sends from this process: connect to the database before the first
-    task (prefork children do it in worker_process_init; the parent must not, or the
-    children would inherit its connections)."""
+    """A solo-pool worker sends from this process: connect to the database and start the
+    keeper before the first task (prefork children do it in worker_process_init; the parent
+    must not, or the children would inherit its connections)."""
     pool = getattr(sender, "pool", None)
     if pool is not None and type(pool).__module__ == "celery.concurrency.solo":
-        get_runtime().warm_up()
+        runtime = get_runtime()
+        runtime.warm_up()
+        start_keeper(runtime)
 
 
 @signals.worker_process_shutdown.connect
 @signals.worker_shutdown.connect
 def _close_process(**_: Any) -> None:
+    stop_keeper()
     runtime = _runtime.pop(os.getpid(), None)
     if runtime is not None:
         runtime.close()
@@ -68,18 +93,21 @@ def deliver(message_ids: list[int]) -> dict[str, Any]:
 
 @app.task(name="workers.tasks.sweep", acks_late=True, ignore_result=True)
 def sweep() -> dict[str, Any]:
+    """A sweep on demand (older deployments' beat schedules still name it); it takes its turn
+    like the keepers' sweeps, so running it beside them is harmless."""
     runtime = get_runtime()
-    with runtime.sessions() as session:
-        result = sweep_once(session, runtime.config, utcnow())
-        session.commit()
-    publish(result.batches)
+    result = Keeper(runtime, publish, queue_depth).sweep_turn()
+    if result is None:
+        return {"skipped": True}
     return {"started": result.started, "recovered": result.recovered,
             "uncertain": result.uncertain, "finished": result.finished,
             "enqueued": sum(len(ids) for _, ids in result.batches)}
 
 
 def publish(batches: list[tuple[str, list[int]]]) -> int:
-    """Put batches of ids on the broker (after the caller committed); returns ids published."""
+    """Put batches of ids on the broker (after the caller committed); returns ids published.
+
+    The core's `Publisher` (outreach.sending.ports): entrypoints pass this function in."""
     if not batches:
         return 0
     with app.producer_or_acquire() as producer:
@@ -89,3 +117,12 @@ def publish(batches: list[tuple[str, list[int]]]) -> int:
                                                           "interval_step": 0.5,
                                                           "interval_max": 2})
     return sum(len(ids) for _, ids in batches)
+
+
+def queue_depth() -> int | None:
+    """Tasks waiting on the sending queues (the core's `QueueDepth`): 0 tells the sweeper that
+    queued ids enqueued a few seconds ago are on no queue (the broker lost them)."""
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1)
+        channel = conn.default_channel
+        return sum(channel.queue_declare(queue=q, passive=True).message_count for q in QUEUES)

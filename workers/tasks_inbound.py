@@ -1,4 +1,4 @@
-"""The inbound poll as a Celery beat task (every OUTREACH_INBOUND_POLL_SECONDS, default 60).
+"""The inbound poll as a Celery beat task (schedule: workers.schedule).
 
 Running it twice at once, or again after a worker died mid-poll, is harmless: a message is
 flagged on the server only after its record is committed, and records are deduplicated by the
@@ -9,23 +9,12 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
 
 from outreach.context import AppContext
 from workers.app import app, current_settings
 
 log = logging.getLogger(__name__)
 _contexts: dict[int, AppContext] = {}
-
-
-def beat_schedule() -> dict[str, Any]:
-    """The beat entry workers.app merges into its schedule (none without OUTREACH_IMAP_URL)."""
-    settings = current_settings()
-    if not settings.imap_url:
-        return {}
-    seconds = settings.inbound_poll_seconds
-    return {"poll-inbound": {"task": "workers.tasks_inbound.poll_inbound", "schedule": seconds,
-                             "options": {"queue": "urgent", "expires": seconds * 2}}}
 
 
 def _app_ctx() -> AppContext:

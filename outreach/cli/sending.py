@@ -17,17 +17,15 @@ from outreach.cli.output import echo_json, table_console
 from outreach.config import Settings
 from outreach.contacts.hygiene import stale_in_alert
 from outreach.context import AppContext
-from outreach.db.models.base import utcnow
 from outreach.db.session import session_scope
 from outreach.errors import UserError
 from outreach.sending import control
 from outreach.sending.blast import create_blast
 from outreach.sending.config import SendingConfig
+from outreach.sending.enqueue import enqueue as enqueue_due
 from outreach.sending.progress import summary_table, watch
 from outreach.sending.status import alert_status
-from outreach.sending.sweeper import due_batches
 
-ENQUEUE_CHUNK = 5000
 PAST_TOLERANCE = timedelta(minutes=5)  # a time typed a moment ago still means "now"
 
 
@@ -72,21 +70,11 @@ def require_smtp_if_embedded(settings: Settings) -> None:
 
 
 def enqueue(app_ctx: AppContext, alert_id: int) -> int:
-    """Mark the alert's due messages enqueued, commit, then publish them (queue after commit)."""
+    """Publish the alert's due messages through the Celery adapter (the entrypoint's part)."""
     from workers.tasks import publish
 
     config = SendingConfig.from_settings(app_ctx.settings)
-    published, limit = 0, max(1, config.batch_size // 4)  # a small first batch goes at once
-    while True:
-        with session_scope(app_ctx.sessions) as session:
-            batches = due_batches(session, config, utcnow(), alert_id=alert_id, limit=limit)
-            control.finish_if_complete(session, alert_id)
-        count = publish(batches)
-        published += count
-        if count < limit and limit == ENQUEUE_CHUNK:
-            break  # the last chunk (the sweeper takes whatever becomes due later)
-        limit = ENQUEUE_CHUNK  # then in chunks, so memory stays flat as blasts grow
-    return published
+    return enqueue_due(app_ctx.sessions, config, alert_id, publish)
 
 
 def drive(app_ctx: AppContext, alert_id: int, wait: bool, console: Console) -> None:
@@ -193,10 +181,7 @@ def pause_cmd(lazy: LazyContext, alert_id: int) -> None:
 @click.option("--no-wait", is_flag=True, help="Return once queued (needs OUTREACH_BROKER_URL).")
 @pass_app
 def resume_cmd(lazy: LazyContext, alert_id: int, no_wait: bool) -> None:
-    """Continue a paused alert."""
-    from outreach.audit import cli_actor
-    from outreach.guard.resume import resume_everything
-
+    """Continue a paused alert (on a sending one: publish again what waits)."""
     require_smtp_if_embedded(lazy.app.settings)
     with session_scope(lazy.app.checked_sessions()) as session:
         resumed = resume_everything(session, alert_id, cli_actor())  # and the guard's domains
@@ -235,12 +220,10 @@ def retry_failed_cmd(lazy: LazyContext, alert_id: int, no_wait: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def status_cmd(lazy: LazyContext, alert_id: int, as_json: bool) -> None:
-    """Counts per message status, and the deliverability guard's pauses with their reasons."""
-    from outreach.guard.view import describe, guard_view
-
+    """Counts per message status."""
+    stale = lazy.app.settings.sweep_stale_seconds
     with lazy.app.checked_sessions()() as session:
-        status = alert_status(session, alert_id)
-        status["guard"] = guard_view(session, lazy.app.settings, alert_id)
+        status = alert_status(session, alert_id, sweep_stale_seconds=stale)
     if as_json:
         echo_json(status)
     else:

@@ -14,7 +14,8 @@ from outreach.errors import UserError
 @click.option("--concurrency", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: OUTREACH_WORKER_CONCURRENCY, else two per "
                    "core).")
-@click.option("--beat", is_flag=True, help="Also run the scheduler (sweeper) in this worker.")
+@click.option("--beat", is_flag=True,
+              help="Also run beat in this worker (only the inbound mailbox poll needs it).")
 @pass_app
 def worker_cmd(lazy: LazyContext, queues: str, concurrency: int | None, beat: bool) -> None:
     """Start a worker (needs OUTREACH_BROKER_URL; scale out by starting more)."""

@@ -56,6 +56,9 @@ class SmtpResult:
     # Where it ended: "" (sent), "connect" (connect/TLS/EHLO/AUTH: the server, not this
     # recipient), "mail", "rcpt", "data" (DATA command or end-of-data reply).
     stage: str = ""
+    # The server could not be reached at all (refused, timed out, closed before the greeting):
+    # nothing was delivered, and the circuit breaker (outreach.sending.pressure) pauses sending.
+    unreachable: bool = False
 
     @property
     def server_problem(self) -> bool:
@@ -273,7 +276,10 @@ class SmtpSender:
                                             f"{_text(exc.smtp_error)}")) from None
         except (smtplib.SMTPException, OSError, ValueError) as exc:
             _close(conn)
-            raise _Refused(_connect_failure(0, f"{where}: {_describe(exc)}")) from None
+            unreachable = (isinstance(exc, OSError | smtplib.SMTPServerDisconnected)
+                           and not isinstance(exc, ssl.SSLError))  # TLS trouble is config
+            raise _Refused(_connect_failure(0, f"{where}: {_describe(exc)}",
+                                            unreachable)) from None
 
     def _connect(self) -> smtplib.SMTP:
         """Connect and read the greeting (smtplib raises SMTPConnectError unless 220)."""
@@ -318,8 +324,8 @@ def _close(conn: smtplib.SMTP | None) -> None:
         conn.close()
 
 
-def _connect_failure(code: int, text: str) -> SmtpResult:
-    return SmtpResult(code, text, "deferred", False, "connect")
+def _connect_failure(code: int, text: str, unreachable: bool = False) -> SmtpResult:
+    return SmtpResult(code, text, "deferred", False, "connect", unreachable)
 
 
 def _command(stage: str, call: Callable[[], object],

@@ -117,3 +117,20 @@ def renew_lease(session: Session, token: str, lease_until: datetime,
             .values(lease_until=lease_until)
             .returning(Message.id).execution_options(synchronize_session=False))
     return set(session.scalars(stmt))
+
+
+def urgent_alerts(session: Session) -> list[int]:
+    """Ids of urgent alerts now sending (a tiny indexed query a bulk batch runs each second)."""
+    return list(session.scalars(select(Alert.id).where(Alert.state == "sending",
+                                                        Alert.urgent.is_(True))))
+
+
+def claim_urgent(session: Session, alert_ids: list[int], token: str, lease_until: datetime,
+                 now: datetime, limit: int) -> ClaimResult:
+    """Claim the lowest `limit` claimable messages of these urgent alerts, straight from the
+    database: a worker busy with a bulk batch serves them between two bulk messages instead
+    of leaving them on the urgent queue until its batch ends."""
+    ids = session.scalars(select(Message.id)
+                          .where(Message.alert_id.in_(alert_ids), claimable(now))
+                          .order_by(Message.id).limit(limit)).all()
+    return claim_batch(session, list(ids), token, lease_until, now)

@@ -7,12 +7,20 @@
 | OUTREACH_RETRY_SCHEDULE          | 60,300,900,3600    | backoff per attempt (last one repeats)   |
 | OUTREACH_RETRY_JITTER            | 0.2                | +- fraction of random jitter             |
 | OUTREACH_RETRY_GIVE_UP_SECONDS   | 172800             | deferred longer than this -> failed      |
-| OUTREACH_SWEEP_SECONDS           | 5                  | how often beat runs the sweeper          |
+| OUTREACH_SWEEP_SECONDS           | 2                  | how often (one of) the workers sweeps    |
 | OUTREACH_REQUEUE_AFTER_SECONDS   | 300                | re-enqueue a queued id not taken by then |
+|                                  |                    | (sooner when the broker's queues are     |
+|                                  |                    | empty: OUTREACH_REQUEUE_IDLE_SECONDS)    |
 | OUTREACH_RATE_LIMIT              | "" (unlimited)     | see sending.ratelimit_config |
 | OUTREACH_SLOW_DOWN_SECONDS       | 5                  | pause a domain after a 421/452           |
 | OUTREACH_SMTP_CONNECTIONS        | 1                  | SMTP connections per worker process      |
 | OUTREACH_BROKER_PREFIX           | ""                 | Redis key prefix (broker and limiter)    |
+| OUTREACH_HEARTBEAT_SECONDS       | 2                  | how often each worker says it is alive   |
+| OUTREACH_WORKER_DEAD_AFTER_SECONDS | 15               | silent this long: its claims go back     |
+| OUTREACH_REQUEUE_IDLE_SECONDS    | 5                  | broker queues empty: republish after it  |
+| OUTREACH_SWEEP_STALE_SECONDS     | 60                 | `alert status` warns: nothing swept      |
+| OUTREACH_BREAKER_MAX_SECONDS     | 5                  | longest probe interval, SMTP unreachable |
+| OUTREACH_DB_RETRY_SECONDS        | 600                | claims and records wait for the database |
 """
 
 from __future__ import annotations
@@ -32,12 +40,18 @@ class SendingConfig:
     retry_schedule: tuple[float, ...] = (60.0, 300.0, 900.0, 3600.0)
     retry_jitter: float = 0.2
     give_up_seconds: float = 172800.0
-    sweep_seconds: float = 5.0
+    sweep_seconds: float = 2.0
     requeue_after_seconds: float = 300.0
     rate_limits: RateLimits = field(default_factory=RateLimits)
     slow_down_seconds: float = 5.0
     smtp_connections: int = 1
     broker_prefix: str = ""
+    heartbeat_seconds: float = 2.0
+    worker_dead_after_seconds: float = 15.0
+    requeue_idle_seconds: float = 5.0
+    sweep_stale_seconds: float = 60.0
+    breaker_max_seconds: float = 5.0
+    db_retry_seconds: float = 600.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SendingConfig:
@@ -54,6 +68,12 @@ class SendingConfig:
             slow_down_seconds=settings.slow_down_seconds,
             smtp_connections=settings.smtp_connections,
             broker_prefix=settings.broker_prefix,
+            heartbeat_seconds=settings.heartbeat_seconds,
+            worker_dead_after_seconds=settings.worker_dead_after_seconds,
+            requeue_idle_seconds=settings.requeue_idle_seconds,
+            sweep_stale_seconds=settings.sweep_stale_seconds,
+            breaker_max_seconds=settings.breaker_max_seconds,
+            db_retry_seconds=settings.db_retry_seconds,
         )
 
 

@@ -2,8 +2,10 @@
 
 Workers read the alert state at every claim and again about once a second while sending a
 batch (one indexed SELECT), so a pause or cancel takes effect on every worker within about a
-second, wherever it runs. Resume and retry-failed put the ids back on the broker (the caller
-enqueues what `resume`/`retry_failed` return).
+second, wherever it runs. Resume and retry-failed put the ids back on the broker: they mark
+the alert's waiting messages as on no queue (the tasks published before a pause were taken
+and dropped by workers while it lasted), and the caller then publishes them all at once with
+`outreach.sending.enqueue.enqueue`.
 """
 
 from __future__ import annotations
@@ -40,12 +42,16 @@ def pause(session: Session, alert_id: int) -> Alert:
 
 
 def resume(session: Session, alert_id: int) -> Alert:
-    """Back to sending (the caller then enqueues `open_ids`)."""
+    """Back to sending; the caller then enqueues. Resuming an alert that is already sending
+    is allowed and does the same (re-publish what waits): harmless, since tasks are."""
     alert = get_alert(session, alert_id)
-    _move(alert, "resume")
-    resumed(alert)  # the deliverability guard's automatic pause, if any, is over
+    if alert.state != "sending":
+        _move(alert, "resume")
     if alert.started_at is None:
         alert.started_at = utcnow()
+    session.execute(update(Message)
+                    .where(Message.alert_id == alert_id, Message.status.in_(("queued", "deferred")))
+                    .values(enqueued_at=None).execution_options(synchronize_session=False))
     session.flush()
     return alert
 

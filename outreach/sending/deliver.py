@@ -1,33 +1,42 @@
 """Delivering one batch of message ids: claim, compose, rate-limit, send, record.
 
 Per batch: one claim transaction, one query for the contacts. Per message: an in-memory
-render from templates compiled once per variant, the rate limiter (only when limits are
-configured), one SMTP transaction on the process's reused connection, and one short
+render from templates compiled once per variant, the limiter (a cached pause check when no
+limit is configured), one SMTP transaction on the process's reused connection, and one short
 transaction recording the reply. Committing each outcome before the next send is what bounds
 duplicates after a crash to the one message in flight per connection; batching the records
 would be faster but would widen that window to the whole unrecorded batch.
 
 About once a second the loop re-reads the alert state (pause/cancel take effect within
-seconds) and renews its lease when half of it is gone.
+seconds), renews its lease when half of it is gone and, in a bulk batch, serves messages of
+urgent alerts first (see `claim_urgent`). While the SMTP server is paused (421, or the
+breaker: outreach.sending.pressure) the batch holds its claims and waits; a database outage
+is waited out (outreach.sending.dbretry).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
 
 from outreach.db.models import Contact
-from outreach.db.models.base import utcnow
-from outreach.guard.watch import held_domains
-from outreach.sending.claim import Claimed, claim_batch, release, renew_lease
+from outreach.sending.claim import (
+    Claimed,
+    ClaimResult,
+    claim_batch,
+    claim_urgent,
+    release,
+    renew_lease,
+    urgent_alerts,
+)
 from outreach.sending.control import alert_state, finish_if_complete
+from outreach.sending.dbretry import retrying
+from outreach.sending.pressure import domain_pause_for, server_pause_for
 from outreach.sending.record import (
     Outcome,
     plan_outcome,
@@ -42,8 +51,6 @@ log = logging.getLogger(__name__)
 
 CHECK_EVERY_SECONDS = 1.0
 MAX_THROTTLE_SLEEP = 2.0
-SLOW_DOWN_CODES = (421, 452)
-RECORD_RETRIES = (0.1, 0.5, 1, 2, 4, 8)
 
 
 @dataclass
@@ -57,61 +64,86 @@ class BatchReport:
 def deliver_batch(rt: SendingRuntime, ids: list[int]) -> BatchReport:
     """Send what is still claimable among `ids`; a repeated or stale call does nothing."""
     rt.sender  # noqa: B018 - fail on a missing SMTP configuration before claiming anything
+    return _claim_and_run(rt, lambda s, tok, lease, now: claim_batch(
+        s, sorted(set(ids)), tok, lease, now), urgent=False)
+
+
+def _claim_and_run(rt: SendingRuntime, claim, urgent: bool,  # type: ignore[no-untyped-def]
+                   report: BatchReport | None = None) -> BatchReport:
     token = f"{rt.worker_id}:{uuid.uuid4().hex[:10]}"
-    now = utcnow()
+    now = rt.clock.now()
     lease_until = now + timedelta(seconds=rt.config.lease_seconds)
-    with rt.sessions() as session:
-        result = claim_batch(session, sorted(set(ids)), token, lease_until, now)
-        session.commit()
-    report = BatchReport(claimed=len(result.claimed), suppressed=len(result.suppressed))
+
+    def take() -> ClaimResult:
+        with rt.sessions() as session:
+            result = claim(session, token, lease_until, now)
+            session.commit()
+            return result
+
+    result = retrying(take, clock=rt.clock, budget=rt.config.db_retry_seconds, what="claim")
+    report = report or BatchReport()
+    report.claimed += len(result.claimed)
+    report.suppressed += len(result.suppressed)
     if result.claimed:
-        _Batch(rt, token, result.claimed, report, lease_until).run()
+        _Batch(rt, token, result.claimed, report, lease_until, urgent).run()
     return report
 
 
 class _Batch:
     def __init__(self, rt: SendingRuntime, token: str, claimed: list[Claimed],
-                 report: BatchReport, lease_until: datetime):
-        self.rt, self.token, self.report = rt, token, report
+                 report: BatchReport, lease_until: datetime, urgent: bool):
+        self.rt, self.token, self.report, self.urgent = rt, token, report, urgent
         self.todo = list(claimed)
         self.alert_ids = {c.alert_id for c in claimed}
         self.lease_until = lease_until
-        self.next_check = time.monotonic() + CHECK_EVERY_SECONDS
-        self.held: set[str] = set()  # recipient domains the guard paused (outreach.guard)
+        self.next_check = rt.clock.monotonic() + CHECK_EVERY_SECONDS
+        self.contacts: dict[int, Contact] = {}
 
     def run(self) -> None:
-        with self.rt.sessions() as session, record_connection(self.rt.app_ctx.engine) as conn:
+        rt = self.rt
+        with rt.sessions() as session, record_connection(rt.app_ctx.engine) as conn:
             self.session, self.conn = session, conn
-            contacts = self._contacts([c.contact_id for c in self.todo])
+            self._db(self._load, "load contacts")
+            self.urgent = self.urgent or all(
+                rt.alert_content(session, a)[0].urgent for a in self.alert_ids)
             while self.todo:
-                if self._check_due() and not self._still_go():
+                if self._check_due() and not self._db(self._still_go, "check alert state"):
                     break
-                claimed = self.todo.pop(0)
-                self._send(claimed, contacts.get(claimed.contact_id))
-            for alert_id in self.alert_ids:
-                finish_if_complete(session, alert_id)
-            session.commit()
+                if not self._wait_for_server():
+                    break
+                self._send(self.todo.pop(0))
+            self._db(self._finish, "finish alerts")
 
-    def _contacts(self, contact_ids: list[int]) -> dict[int, Contact]:
-        rows = self.session.scalars(select(Contact).where(Contact.id.in_(contact_ids))
+    def _db(self, call, what: str):  # type: ignore[no-untyped-def]
+        return retrying(call, clock=self.rt.clock, budget=self.rt.config.db_retry_seconds,
+                        what=what, undo=self.session.rollback)
+
+    def _load(self) -> None:
+        ids = [c.contact_id for c in self.todo]
+        rows = self.session.scalars(select(Contact).where(Contact.id.in_(ids))
                                     .options(selectinload(Contact.outlet)))
-        contacts = {c.id: c for c in rows}
+        self.contacts = {c.id: c for c in rows}
         for alert_id in self.alert_ids:
             self.rt.alert_content(self.session, alert_id)
         # End the read transaction: on SQLite it holds the write lock the records need.
         self.session.commit()
-        return contacts
+
+    def _finish(self) -> None:
+        for alert_id in self.alert_ids:
+            finish_if_complete(self.session, alert_id)
+        self.session.commit()
 
     def _check_due(self) -> bool:
         """Time to re-read states, or the lease is too close to its end to start a send."""
         margin = timedelta(seconds=self.rt.config.lease_seconds / 2)
-        return time.monotonic() >= self.next_check or utcnow() >= self.lease_until - margin
+        return (self.rt.clock.monotonic() >= self.next_check
+                or self.rt.clock.now() >= self.lease_until - margin)
 
     def _still_go(self) -> bool:
         """Re-read alert states and renew the lease; release what must not be sent now."""
-        self.next_check = time.monotonic() + CHECK_EVERY_SECONDS
-        now = utcnow()
-        session = self.session
+        rt, session = self.rt, self.session
+        self.next_check = rt.clock.monotonic() + CHECK_EVERY_SECONDS
+        now = rt.clock.now()
         for alert_id in {c.alert_id for c in self.todo}:
             state = alert_state(session, alert_id)
             if state != "sending":
@@ -119,19 +151,39 @@ class _Batch:
                 event = "cancel" if state == "cancelled" else "release"
                 self.report.released += len(release(session, ids, self.token, now, event=event))
                 self.todo = [c for c in self.todo if c.alert_id != alert_id]
-        self.held = held_domains(session, self.alert_ids)
-        lease = timedelta(seconds=self.rt.config.lease_seconds)
+        lease = timedelta(seconds=rt.config.lease_seconds)
         if self.todo and self.lease_until - now < lease / 2:
-            now = utcnow()
             self.lease_until = now + lease
             held = renew_lease(session, self.token, self.lease_until, now)
             self.todo = [c for c in self.todo if c.id in held]
         session.commit()
+        if self.todo and not self.urgent and rt.limiter.server_pause() <= 0:
+            self._serve_urgent()
         return bool(self.todo)
 
-    def _send(self, claimed: Claimed, contact: Contact | None) -> None:
+    def _serve_urgent(self) -> None:
+        """Between two bulk messages: send waiting urgent messages first, under a claim of
+        their own (each claim is sent in id order: that is what the sweeper's uncertain
+        flag relies on)."""
+        alert_ids = urgent_alerts(self.session)
+        self.session.commit()
+        if alert_ids:
+            limit = max(1, self.rt.config.batch_size // 4)
+            _claim_and_run(self.rt, lambda s, tok, lease, now: claim_urgent(
+                s, alert_ids, tok, lease, now, limit), urgent=True, report=self.report)
+
+    def _wait_for_server(self) -> bool:
+        """Hold the claims while the whole server is paused; False if the batch must stop."""
+        while (left := self.rt.limiter.server_pause()) > 0:
+            self.rt.clock.sleep(min(left, CHECK_EVERY_SECONDS))
+            if self._check_due() and not self._db(self._still_go, "check alert state"):
+                return False
+        return True
+
+    def _send(self, claimed: Claimed) -> None:
         rt = self.rt
         alert, variants = rt.alert_content(self.session, claimed.alert_id)
+        contact = self.contacts.get(claimed.contact_id)
         try:
             if contact is None or not contact.email:
                 raise LookupError("the contact has no address any more")
@@ -150,64 +202,66 @@ class _Batch:
             return
         wait = self._throttle(domain)
         if wait:
-            retry_at = utcnow() + timedelta(seconds=wait)
-            self._record(claimed, Outcome("throttle", "deferred", 0, "rate limited", False,
-                                          retry_at, counts_attempt=False))
+            self._record(claimed, _throttled(rt.clock.now(), wait, "rate limited"))
             return
         result = rt.sender.send(mail.envelope_from, mail.recipient, mail.data)
-        if result.code in SLOW_DOWN_CODES and rt.limiter is not None:
-            rt.limiter.slow_down(domain, rt.config.slow_down_seconds)
-        first = alert.started_at or utcnow()
+        pause = server_pause_for(result, rt.breaker, rt.config.slow_down_seconds)
+        if pause:  # nothing delivered: the same message again once the pause is over
+            log.warning("SMTP server paused for %.1fs: %s %s", pause, result.code, result.text)
+            rt.limiter.slow_down("*", pause)
+            self.todo.insert(0, claimed)
+            return
+        rt.breaker.success()
+        if domain_pause := domain_pause_for(result, rt.config.slow_down_seconds):
+            rt.limiter.slow_down(domain, domain_pause)
+            self._record(claimed, _throttled(rt.clock.now(), domain_pause, result.text))
+            return
+        first = alert.started_at or rt.clock.now()
         outcome = plan_outcome(result.outcome, result.code, result.text, result.uncertain,
                                attempts=claimed.attempts, first_attempt_at=first,
-                               now=utcnow(), config=rt.config)
+                               now=rt.clock.now(), config=rt.config)
         self._record(claimed, outcome, mail.message_id_header)
 
     def _throttle(self, domain: str) -> float:
         """0 when the limiter lets the message go (sleeping briefly if needed), else the wait."""
-        limiter = self.rt.limiter
-        if limiter is None:
-            return 0.0
-        deadline = time.monotonic() + MAX_THROTTLE_SLEEP
+        limiter, clock = self.rt.limiter, self.rt.clock
+        deadline = clock.monotonic() + MAX_THROTTLE_SLEEP
         while (wait := limiter.wait_time(domain)) > 0:
-            if time.monotonic() + wait > deadline:
+            if clock.monotonic() + wait > deadline:
                 return wait
-            time.sleep(wait)
+            clock.sleep(wait)
         return 0.0
 
     def _record(self, claimed: Claimed, outcome: Outcome, header: str | None = None) -> None:
-        ok = self._record_retrying(claimed.id, outcome, header)
+        """The mail may be out: a database outage must not lose its record (that would
+        resend it), so the record waits for the database to come back."""
+        ok = retrying(lambda: record_outcome(self.conn, claimed.id, self.token, outcome,
+                                             self.rt.clock.now(), header),
+                      clock=self.rt.clock, budget=self.rt.config.db_retry_seconds,
+                      what=f"record message {claimed.id}", undo=self._reset_conn)
         if ok and outcome.status == "bounced":
-            suppress_bounced(self.session, claimed, outcome.text)
-            self.session.commit()
-        if ok and outcome.code >= 500:  # the deliverability guard may pause alert or domain
-            decision = watch_guard(self.session, self.rt.settings, claimed, outcome)
-            self.session.commit()
-            self.held |= decision.held_domains
-            if decision.paused_alert:
-                self.next_check = 0.0
+            self._db(lambda: _suppress(self.session, claimed, outcome.text), "suppress")
         if not ok:
             self.next_check = 0.0  # someone took it back: re-check what is still ours
-            log.warning("message %s: lease lost before its outcome (%s) was recorded",
+            log.warning("message %s: claim lost before its outcome (%s) was recorded",
                         claimed.id, outcome.status)
         counts = self.report.outcomes
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
 
-    def _record_retrying(self, message_id: int, outcome: Outcome, header: str | None) -> bool:
-        """The mail is out: a database hiccup must not lose its record (that would resend)."""
-        for delay in (*RECORD_RETRIES, None):
-            try:
-                return record_outcome(self.conn, message_id, self.token, outcome, utcnow(),
-                                      header)
-            except DBAPIError as exc:
-                if delay is None:
-                    raise
-                log.warning("message %s: recording %s failed (%s); retrying in %ss",
-                            message_id, outcome.status, exc, delay)
-                if self.conn.in_transaction():
-                    self.conn.rollback()
-                time.sleep(delay)
-        raise AssertionError("unreachable")
+    def _reset_conn(self) -> None:
+        if self.conn.in_transaction():
+            self.conn.rollback()
+
+
+def _throttled(now: datetime, wait: float, text: str) -> Outcome:
+    """Deferred without charging an attempt: the message never reached the server."""
+    return Outcome("throttle", "deferred", 0, text, False, now + timedelta(seconds=wait),
+                   counts_attempt=False)
+
+
+def _suppress(session, claimed: Claimed, text: str) -> None:  # type: ignore[no-untyped-def]
+    suppress_bounced(session, claimed, text)
+    session.commit()
 
 
 def _pick(alert, contact):  # type: ignore[no-untyped-def]

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -62,6 +63,8 @@ def _update(progress: Progress, task: Any, status: dict[str, Any], elapsed: floa
               f"bounced {counts['bounced']} · {rate:,.0f}/s")
     if status["state"] == "scheduled":
         detail = f"scheduled for {status['scheduled_at']}"
+    if status.get("warning"):
+        detail += " · [yellow]no worker has swept lately: is one running?[/]"
     progress.update(task, completed=done, total=max(status["total"], 1), detail=detail)
 
 
@@ -74,4 +77,7 @@ def summary_table(status: dict[str, Any]) -> Table:
     table.add_row("[bold]total", f"[bold]{status['total']}")
     if status["uncertain"]:
         table.add_row("uncertain (may have arrived twice)", str(status["uncertain"]))
+    if status.get("warning"):
+        table.caption = f"warning: {escape(status['warning'])}"
+        table.caption_style = "bold yellow"
     return table

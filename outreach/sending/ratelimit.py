@@ -9,7 +9,10 @@ Lua script (one round trip per message, atomic across workers, Redis's clock for
 `wait_time(domain)` returns 0.0 when the message may go now (and takes the token for the
 global AND the domain limit), otherwise the seconds to wait (nothing taken).
 `slow_down(domain, seconds)` pauses a domain (or everything, with domain "*") on all workers,
-e.g. after a 421/452 reply.
+e.g. after a 421/452 reply; `server_pause()` is what is left of a whole-server pause.
+With no limit configured the limiter still carries pauses (back-pressure needs no
+configuration); it then reads them at most every PAUSE_CACHE_SECONDS per bucket, so an
+unlimited blast pays a few Redis round trips a second, not one per message.
 
 This is the only module that imports redis (besides Celery's own transport).
 """
@@ -36,6 +39,7 @@ log = logging.getLogger(__name__)
 GLOBAL = "*"
 DEFAULT_BURST_SECONDS = 0.1
 REDIS_DOWN_WAIT = 1.0
+PAUSE_CACHE_SECONDS = 0.25
 
 # KEYS: global tat, domain tat, global pause, domain pause.
 # ARGV: global interval ms, global tolerance ms, domain interval ms, domain tolerance ms
@@ -74,6 +78,7 @@ return 1
 class RateLimiter(Protocol):
     def wait_time(self, domain: str) -> float: ...
     def slow_down(self, domain: str, seconds: float) -> None: ...
+    def server_pause(self) -> float: ...
 
 
 class _Rates:
@@ -85,6 +90,10 @@ class _Rates:
         self.domains = {d.strip().lower(): r for d, r in domain_limits.items()}
         self.default = default_domain_per_second or None
         self.burst_seconds = burst_seconds
+
+    @property
+    def unlimited(self) -> bool:
+        return self.per_second is None and not self.domains and self.default is None
 
     def bucket(self, domain: str) -> tuple[str, float | None]:
         """The bucket a recipient domain (or address) counts against: its own or a parent's."""
@@ -124,9 +133,12 @@ class RedisRateLimiter:
         self.rates = _Rates(per_second, domain_limits, default_domain_per_second, burst_seconds)
         self._gcra = redis_client.register_script(_GCRA)
         self._pause = redis_client.register_script(_PAUSE)
+        self._paused: dict[str, tuple[float, float]] = {}  # bucket -> (read at, paused until)
 
     def wait_time(self, domain: str) -> float:
         bucket, rate = self.rates.bucket(domain)
+        if self.rates.unlimited:
+            return max(self._pause_left(GLOBAL), self._pause_left(bucket))
         gi, gt = self.rates.gcra(self.rates.per_second)
         di, dt = self.rates.gcra(rate)
         keys = [f"{self.prefix}:tat:*", f"{self.prefix}:tat:{bucket}",
@@ -140,10 +152,30 @@ class RedisRateLimiter:
 
     def slow_down(self, domain: str, seconds: float) -> None:
         bucket = GLOBAL if domain == GLOBAL else self.rates.bucket(domain)[0]
+        now = time.monotonic()
+        until = max(self._paused.get(bucket, (0.0, 0.0))[1], now + seconds)
+        self._paused[bucket] = (now, until)  # this process obeys at once, whatever Redis does
         try:
             self._pause(keys=[f"{self.prefix}:pause:{bucket}"], args=[max(1, int(seconds * 1000))])
         except redis.RedisError as exc:
             log.warning("rate limiter: could not record a slow-down for %s: %s", bucket, exc)
+
+    def server_pause(self) -> float:
+        return self._pause_left(GLOBAL)
+
+    def _pause_left(self, bucket: str) -> float:
+        """Seconds left of the pause on `bucket`, read from Redis at most every
+        PAUSE_CACHE_SECONDS (0 when Redis is down: claimed mail may still go)."""
+        now = time.monotonic()
+        read_at, until = self._paused.get(bucket, (-1e9, 0.0))
+        if now - read_at >= PAUSE_CACHE_SECONDS:
+            try:
+                ttl = int(self.redis.pttl(f"{self.prefix}:pause:{bucket}"))
+            except redis.RedisError:
+                ttl = 0
+            until = max(until, now + ttl / 1000) if ttl > 0 else min(until, now)
+            self._paused[bucket] = (now, until)
+        return max(0.0, until - now)
 
 
 class LocalRateLimiter:
@@ -184,6 +216,10 @@ class LocalRateLimiter:
         with self._lock:
             until = time.monotonic() + seconds
             self._paused_until[bucket] = max(self._paused_until.get(bucket, 0.0), until)
+
+    def server_pause(self) -> float:
+        with self._lock:
+            return max(0.0, self._paused_until.get(GLOBAL, 0.0) - time.monotonic())
 
 
 def limiter_from_settings(settings: Settings, prefix: str = "outreach:rl",

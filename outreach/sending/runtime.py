@@ -1,51 +1,58 @@
 """What a sending process builds once and reuses across batches: its own database engine,
-one SMTP connection, the shared rate limiter and a cache of alert content (immutable).
+one SMTP connection, the shared limiter (rate limits and back-pressure pauses), a clock and
+a cache of alert content (immutable).
 
 A Celery worker process builds one at `worker_process_init`; the embedded worker thread of
-the CLI builds its own. Nothing here is shared across processes.
+the CLI builds its own; unit tests pass fakes (tests/support/). Nothing here is shared across
+processes. Every outcome is committed durably (PostgreSQL's default `synchronous_commit`):
+DESIGN.md's duplicate bound must survive a database crash, and an asynchronous commit could
+lose a recorded "sent" that the worker has already moved past.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.config import Settings
 from outreach.context import AppContext
 from outreach.db.models import Alert, AlertVariant
 from outreach.sending.config import SendingConfig
+from outreach.sending.ports import Clock, Limiter, Sender, SystemClock
+from outreach.sending.pressure import Breaker
 
 ALERT_CACHE_SIZE = 32
 
 
 class SendingRuntime:
-    def __init__(self, settings: Settings, *, sender: Any = None, limiter: Any = None,
-                 name: str | None = None):
+    def __init__(self, settings: Settings, *, sender: Sender | None = None,
+                 limiter: Limiter | None = None, compose: Callable[..., Any] | None = None,
+                 clock: Clock | None = None, name: str | None = None):
         self.settings = settings
         self.config = SendingConfig.from_settings(settings)
         self.app_ctx = AppContext(settings)
-        self.worker_id = name or f"{socket.gethostname()}:{os.getpid()}"
+        # The prefix of every claim token: the random part tells a restarted process with a
+        # recycled pid from the dead one whose claims the sweeper must take back.
+        self.worker_id = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.clock: Clock = clock or SystemClock()
+        self.breaker = Breaker(self.config.breaker_max_seconds)
         self._sender = sender
         self._limiter = limiter
-        self._limiter_built = limiter is not None
-        self._compose: Callable[..., Any] | None = None
+        self._compose = compose
         self._alerts: dict[int, tuple[Alert, dict[int, AlertVariant]]] = {}
-        if self.app_ctx.engine.dialect.name == "postgresql":
-            # DESIGN.md: status updates may commit asynchronously; only a database crash
-            # (not a worker crash) can lose them.
-            event.listen(self.app_ctx.engine, "connect", _async_commit)
 
     @property
     def sessions(self) -> sessionmaker[Session]:
         return self.app_ctx.sessions
 
     @property
-    def sender(self) -> Any:
+    def sender(self) -> Sender:
         if self._sender is None:
             from outreach.mta.smtp import sender_from_settings
 
@@ -53,16 +60,15 @@ class SendingRuntime:
         return self._sender
 
     @property
-    def limiter(self) -> Any:
-        """The shared rate limiter, or None when no limit is configured (no Redis round trip)."""
-        if not self._limiter_built:
-            self._limiter_built = True
-            limits = self.config.rate_limits
-            if not limits.unlimited:
-                from outreach.sending.ratelimit import limiter_from_limits
+    def limiter(self) -> Limiter:
+        """The shared limiter: configured rate limits, and always the back-pressure pauses
+        (through the broker's Redis when there is one, so every worker obeys them)."""
+        if self._limiter is None:
+            from outreach.sending.ratelimit import limiter_from_limits
 
-                prefix = f"{self.config.broker_prefix}outreach:rl"
-                self._limiter = limiter_from_limits(limits, self.settings.broker_url, prefix)
+            prefix = f"{self.config.broker_prefix}outreach:rl"
+            self._limiter = limiter_from_limits(self.config.rate_limits,
+                                                self.settings.broker_url, prefix)
         return self._limiter
 
     def compose(self, *args: Any, **kwargs: Any) -> Any:
@@ -101,10 +107,3 @@ class SendingRuntime:
             self._sender.close()
             self._sender = None
         self.app_ctx.engine.dispose()
-
-
-def _async_commit(dbapi_conn: Any, _record: Any) -> None:
-    autocommit = dbapi_conn.autocommit
-    dbapi_conn.autocommit = True
-    dbapi_conn.execute("SET synchronous_commit TO off")
-    dbapi_conn.autocommit = autocommit

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from outreach.db.models import Alert, Message
+from outreach.db.models.base import utcnow
 from outreach.errors import UserError
+from outreach.sending.liveness import last_sweep
 from outreach.sending.states import FINAL_STATUSES, MESSAGE_STATUSES
 
 
-def alert_status(session: Session, alert_id: int) -> dict[str, Any]:
+def alert_status(session: Session, alert_id: int, *,
+                 sweep_stale_seconds: float = 60.0) -> dict[str, Any]:
     """`{"alert", "title", "state", "urgent", "total", "counts": {every status}, "uncertain",
-    "open", "scheduled_at", "started_at", "finished_at"}` (two indexed queries)."""
+    "open", "scheduled_at", "started_at", "finished_at", "last_sweep_at", "warning"}`
+    (three indexed queries). `warning` says when messages wait but nothing has swept for
+    `sweep_stale_seconds`: no worker is running, or none can reach the database."""
     # Columns only: the progress bar polls this, and loading the Alert entity would also
     # load its variants (compiled templates) every time.
     alert = session.execute(select(Alert.id, Alert.title, Alert.state, Alert.urgent,
@@ -32,13 +37,29 @@ def alert_status(session: Session, alert_id: int) -> dict[str, Any]:
         counts[status] = count
         uncertain += int(flagged or 0)
     total = sum(counts.values())
+    open_count = total - sum(counts[s] for s in FINAL_STATUSES)
+    swept = last_sweep(session)
     return {
         "alert": alert.id, "title": alert.title, "state": alert.state, "urgent": alert.urgent,
         "total": total, "counts": counts, "uncertain": uncertain,
-        "open": total - sum(counts[s] for s in FINAL_STATUSES),
+        "open": open_count,
         "scheduled_at": _iso(alert.scheduled_at), "started_at": _iso(alert.started_at),
-        "finished_at": _iso(alert.finished_at),
+        "finished_at": _iso(alert.finished_at), "last_sweep_at": _iso(swept),
+        "warning": sweep_warning(alert.state, open_count, swept, sweep_stale_seconds),
     }
+
+
+def sweep_warning(state: str, open_count: int, swept: datetime | None,
+                  stale_seconds: float, now: datetime | None = None) -> str | None:
+    """Pure: the operator's warning when messages wait and no worker has swept lately."""
+    if state not in ("sending", "scheduled") or not open_count:
+        return None
+    now = now or utcnow()
+    if swept is not None and now - swept <= timedelta(seconds=stale_seconds):
+        return None
+    since = "ever" if swept is None else f"for {int((now - swept).total_seconds())}s"
+    return (f"{open_count} messages wait but no worker has swept {since}: start a worker "
+            "(`outreach worker`) and check `outreach doctor`")
 
 
 def _iso(value: datetime | None) -> str | None:

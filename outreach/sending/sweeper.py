@@ -1,14 +1,19 @@
 """The sweeper: what makes Redis carry work but never state.
 
-Run every few seconds (Celery beat; the embedded worker runs it in-process). It
+Run every OUTREACH_SWEEP_SECONDS by one worker at a time (outreach.sending.liveness; no beat
+needed), or by the embedded worker in-process. It
 1. starts scheduled alerts whose time has come;
-2. takes back messages whose lease expired (the worker died or stalled): they return to
-   `queued`. Of each dead claim (one `claimed_by` token = one batch on one connection), the
-   lowest id still `sending` is the one that may have been on the wire when the worker died
-   (a batch is sent in id order and each outcome is committed before the next send), so it
-   is flagged `uncertain`: it will be sent again and may arrive twice;
-3. lists the ids to put on the broker: queued messages never enqueued (or enqueued longer
-   ago than the requeue time: the broker lost them), deferred messages now due;
+2. takes back messages whose worker stopped beating (`dead_workers`) or whose lease expired
+   (the worker stalled): they return to `queued`. Of each dead claim (one `claimed_by` token =
+   one batch on one connection), the lowest id still `sending` is the one that may have been
+   on the wire when the worker died (a claim is sent in id order and each outcome is
+   committed, durably, before the next send), so it is flagged `uncertain`: it will be sent
+   again and may arrive twice;
+3. lists the ids to put on the broker: queued messages never enqueued, deferred messages now
+   due, and queued messages the broker lost: enqueued more than OUTREACH_REQUEUE_IDLE_SECONDS
+   ago while the broker's queues are empty (a Redis restart, a task acknowledged without its
+   claim), else only after OUTREACH_REQUEUE_AFTER_SECONDS. A task published twice is harmless:
+   the claim lets only one of them send;
 4. marks alerts done when nothing is left open.
 The caller commits, then publishes `SweepResult.batches` (queue after commit).
 """
@@ -38,10 +43,11 @@ class SweepResult:
     batches: list[tuple[str, list[int]]] = field(default_factory=list)  # (queue, ids)
 
 
-def sweep(session: Session, config: SendingConfig, now: datetime) -> SweepResult:
+def sweep(session: Session, config: SendingConfig, now: datetime, *,
+          dead_workers: frozenset[str] = frozenset(), broker_idle: bool = False) -> SweepResult:
     result = SweepResult(started=start_scheduled(session, now))
-    result.recovered, result.uncertain = recover_expired(session, now)
-    result.batches = due_batches(session, config, now)
+    result.recovered, result.uncertain = recover_expired(session, now, dead_workers)
+    result.batches = due_batches(session, config, now, broker_idle=broker_idle)
     sending = session.scalars(select(Alert.id).where(Alert.state == "sending")).all()
     result.finished = [a for a in sending if finish_if_complete(session, a)]
     return result
@@ -63,8 +69,16 @@ def uncertain_ids(rows: list[tuple[int, str | None]]) -> set[int]:
     return set(lowest.values())
 
 
-def recover_expired(session: Session, now: datetime) -> tuple[int, int]:
-    expired = and_(Message.status == "sending", Message.lease_until < now)
+def worker_of(token: str | None) -> str:
+    """Pure: the worker name a claim token starts with (`host:pid:rand` + `:batch`)."""
+    return (token or "").rpartition(":")[0]
+
+
+def recover_expired(session: Session, now: datetime,
+                    dead_workers: frozenset[str] = frozenset()) -> tuple[int, int]:
+    """Take back claims whose lease ran out or whose worker is dead: (taken back, flagged)."""
+    dead = [Message.claimed_by.startswith(f"{w}:", autoescape=True) for w in sorted(dead_workers)]
+    expired = and_(Message.status == "sending", or_(Message.lease_until < now, *dead))
     rows = [tuple(r) for r in session.execute(
         select(Message.id, Message.claimed_by).where(expired).with_for_update(skip_locked=True))]
     if not rows:
@@ -72,7 +86,7 @@ def recover_expired(session: Session, now: datetime) -> tuple[int, int]:
     flagged = uncertain_ids(rows)  # type: ignore[arg-type]
     ids = [r[0] for r in rows]
     to_status = next_status("sending", "lease_expired")
-    session.execute(update(Message).where(Message.id.in_(ids), expired)
+    session.execute(update(Message).where(Message.id.in_(ids), Message.status == "sending")
                     .values(status=to_status, lease_until=None, enqueued_at=None,
                             updated_at=now).execution_options(synchronize_session=False))
     if flagged:
@@ -88,11 +102,13 @@ def recover_expired(session: Session, now: datetime) -> tuple[int, int]:
 
 def due_batches(session: Session, config: SendingConfig, now: datetime,
                 alert_id: int | None = None, limit: int | None = None,
-                ) -> list[tuple[str, list[int]]]:
+                broker_idle: bool = False) -> list[tuple[str, list[int]]]:
     """Ids to put on the broker now, in batches per queue; marks them enqueued (one UPDATE).
 
-    `limit` takes only the lowest ids (the CLI sends a small first batch at once)."""
-    stale = now - timedelta(seconds=config.requeue_after_seconds)
+    `limit` takes only the lowest ids (the CLI sends a small first batch at once);
+    `broker_idle` (no task waiting on the broker) shortens the requeue time."""
+    after = config.requeue_idle_seconds if broker_idle else config.requeue_after_seconds
+    stale = now - timedelta(seconds=after)
     not_on_broker = or_(Message.enqueued_at.is_(None), Message.enqueued_at < stale)
     where = [claimable(now), not_on_broker]
     if alert_id is not None:

@@ -18,6 +18,7 @@ from outreach.db.models.contacts import (
 from outreach.db.models.guard import AlertDomainGuard
 from outreach.db.models.inbound import INBOUND_KINDS, InboundMail
 from outreach.db.models.messages import MESSAGE_STATUSES, Message, MessageEvent
+from outreach.db.models.workers import WorkerBeat
 
 __all__ = [
     "ACTOR_KINDS",
@@ -43,5 +44,6 @@ __all__ = [
     "PendingUpload",
     "SavedSegment",
     "Suppression",
+    "WorkerBeat",
     "utcnow",
 ]

@@ -73,10 +73,17 @@ def alerts_json() -> Any:
 
 
 def _live(session: Session, alert: Alert) -> dict[str, Any]:
+    from outreach.sending.liveness import last_sweep
+    from outreach.sending.states import OPEN_STATUSES
+    from outreach.sending.status import sweep_warning
+
     counts = status_counts(session, [alert.id]).get(alert.id, dict.fromkeys(MESSAGE_STATUSES, 0))
+    waiting = sum(counts.get(s, 0) for s in OPEN_STATUSES)
+    stale = app_context(current_app).settings.sweep_stale_seconds
     return {"alert": alert.id, "state": alert.state, "total": sum(counts.values()),
             "counts": counts, "replies": reply_counts(session, [alert.id]).get(alert.id, 0),
-            "actions": _allowed_actions(alert.state)}
+            "actions": _allowed_actions(alert.state),
+            "warning": sweep_warning(alert.state, waiting, last_sweep(session), stale) or ""}
 
 
 @requires("viewer")
@@ -188,16 +195,19 @@ def enqueue_now(alert_id: int) -> None:
         flash("No broker is configured (embedded mode): run `outreach alert resume "
               f"{alert_id}` to deliver.", "error")
         return
-    from outreach.cli.sending import enqueue
+    from outreach.sending.config import SendingConfig
+    from outreach.sending.enqueue import enqueue
     from workers.app import use_settings
+    from workers.tasks import publish
 
     try:
         use_settings(app_ctx.settings)
-        enqueue(app_ctx, alert_id)
+        enqueue(app_ctx.sessions, SendingConfig.from_settings(app_ctx.settings), alert_id,
+                publish)
     except Exception:  # the sweeper will pick the messages up; log for the operator
         current_app.logger.exception("enqueue of alert %s failed", alert_id)
         flash("Queued, but the broker did not answer: the workers will pick the alert up "
-              "within a minute.", "error")
+              "within seconds.", "error")
 
 
 def register(bp: Blueprint) -> None:

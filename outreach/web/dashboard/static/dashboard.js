@@ -39,6 +39,8 @@
     setText(section, '[data-field="total"]', data.total);
     setText(section, '[data-field="replies"]', data.replies);
     setText(section, '[data-field="replies-word"]', data.replies === 1 ? "reply" : "replies");
+    var warning = section.querySelector('[data-field="warning"]');
+    if (warning) { warning.textContent = data.warning || ""; warning.hidden = !data.warning; }
     Object.keys(data.counts || {}).forEach(function (status) {
       setText(section, '[data-count="' + status + '"]', data.counts[status]);
     });

@@ -1,0 +1,66 @@
+"""What the sending core needs from the outside, as small Protocols (listmonk's `Messenger`).
+
+The core never imports `workers`, `cli` or `web`: an entrypoint passes its adapters in
+(`workers.tasks.publish` as the `Publisher`, `workers.tasks.queue_depth` as the
+`QueueDepth`), and unit tests pass the fakes in tests/support/.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Protocol
+
+from outreach.db.models.base import utcnow
+from outreach.mta.smtp import SmtpResult
+
+Batches = list[tuple[str, list[int]]]  # (queue name, message ids)
+
+
+class Publisher(Protocol):
+    """Puts batches of ids on the broker (after the caller committed); returns ids published."""
+
+    def __call__(self, batches: Batches) -> int: ...
+
+
+class QueueDepth(Protocol):
+    """Tasks waiting on the broker's sending queues, or None when it cannot say."""
+
+    def __call__(self) -> int | None: ...
+
+
+class Sender(Protocol):
+    """One SMTP transaction per call; never raises for SMTP or network errors."""
+
+    def send(self, envelope_from: str, recipient: str, data: bytes) -> SmtpResult: ...
+
+    def close(self) -> None: ...
+
+
+class Limiter(Protocol):
+    """Shared rate limits and pauses (outreach.sending.ratelimit)."""
+
+    def wait_time(self, domain: str) -> float: ...
+
+    def slow_down(self, domain: str, seconds: float) -> None: ...
+
+    def server_pause(self) -> float: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+    def monotonic(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return utcnow()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
