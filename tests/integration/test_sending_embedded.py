@@ -64,9 +64,11 @@ def test_temporary_failures_are_delivered_after_retries(session, settings, smtp_
     assert received_once(smtp_sink) == set(emails)
     rows = {m.contact.email: m for m in message_rows(session, alert.id)}
     assert rows[emails[2]].status == "sent" and rows[emails[2]].attempts == 3
-    assert rows[emails[3]].attempts == 2 and rows[emails[0]].attempts == 1
-    kinds = event_kinds(session, rows[emails[2]].id)
-    assert kinds == ["deferred", "deferred", "sent"]
+    # A 452 slows the domain down (back-pressure) and is tried again without charging an attempt.
+    assert rows[emails[3]].attempts == 1 and rows[emails[0]].attempts == 1
+    assert "throttle" in event_kinds(session, rows[emails[3]].id)
+    kinds = [k for k in event_kinds(session, rows[emails[2]].id) if k != "throttle"]
+    assert kinds == ["deferred", "deferred", "sent"]  # (the 452's domain pause may throttle it)
 
 
 def test_permanent_failures_are_bounced_and_suppressed(session, settings, smtp_sink, run_cli):
