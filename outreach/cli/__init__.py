@@ -31,8 +31,8 @@ COMMANDS: dict[str, Lazy] = {
                   "Write, preview, send and follow alerts."),
     "contacts": Lazy(("contacts",), "The contact list: journalists, NGO staff, politicians."),
     "db": Lazy(("db",), "Database schema."),
-    "doctor": Lazy(("doctor",), "Check the sending setup (sender domain's SPF/DKIM/DMARC, "
-                                "...); exit 1 on a failure."),
+    "doctor": Lazy(("doctor",), "Check the configuration end to end: database, broker, "
+                                "workers, SMTP, IMAP, DKIM."),
     "demo": Lazy(("demo",), "Import the example contacts, create the example alert and send "
                             "it to a local sink."),
     "inbound": Lazy(("inbound",), "Inbound mail that needs a person: unmatched and "

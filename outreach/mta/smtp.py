@@ -134,6 +134,21 @@ class SmtpSender:
                 return refused.result
         raise AssertionError("unreachable")
 
+    def probe(self) -> SmtpResult:
+        """Connect, greet, TLS and AUTH as a send would, then QUIT: nothing is sent.
+        A `SmtpResult` like a send's (`stage` "connect" on failure); `outreach doctor`
+        and the circuit breaker's view of the server use it."""
+        try:
+            conn = self._open()
+        except _Refused as refused:
+            return refused.result
+        tls = "TLS" if conn.sock is not None and hasattr(conn.sock, "version") else "clear text"
+        try:
+            conn.quit()
+        except (smtplib.SMTPException, OSError):
+            conn.close()
+        return SmtpResult(250, f"{self.url.address} ready ({tls})", "sent")
+
     def close(self) -> None:
         """Say QUIT politely; never raises."""
         conn, self._conn = self._conn, None

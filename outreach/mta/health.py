@@ -1,0 +1,19 @@
+"""The SMTP check of `outreach doctor`: the server answers, with the TLS and AUTH configured."""
+
+from __future__ import annotations
+
+from outreach.context import AppContext
+from outreach.health import CheckResult
+
+
+def smtp(ctx: AppContext) -> CheckResult:
+    settings = ctx.settings
+    if not settings.smtp_url:
+        return CheckResult.fail("OUTREACH_SMTP_URL: not set; nothing can be sent")
+    from outreach.mta.smtp import SmtpSender
+
+    sender = SmtpSender(settings.smtp_url, ca_file=settings.smtp_ca_file, timeout=10)
+    result = sender.probe()
+    if result.outcome != "sent":
+        return CheckResult.fail(f"OUTREACH_SMTP_URL: {result.text}")
+    return CheckResult.ok(result.text)
