@@ -11,6 +11,7 @@ import os
 from typing import Any
 
 from celery import signals
+from kombu.exceptions import ChannelError
 
 from outreach.sending.deliver import deliver_batch
 from outreach.sending.keeper import Keeper
@@ -125,4 +126,16 @@ def queue_depth() -> int | None:
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1)
         channel = conn.default_channel
-        return sum(channel.queue_declare(queue=q, passive=True).message_count for q in QUEUES)
+        return sum(_waiting(channel, queue) for queue in QUEUES)
+
+
+def _waiting(channel: Any, queue: str) -> int:
+    """Messages on one queue. kombu's virtual transports (redis, memory) count with `_size`
+    (their passive `queue_declare` answers NOT_FOUND under a `global_keyprefix`)."""
+    size = getattr(channel, "_size", None)
+    if size is not None:
+        return int(size(queue))
+    try:
+        return int(channel.queue_declare(queue=queue, passive=True).message_count)
+    except ChannelError:  # not declared (yet, or since a restart): nothing waits on it
+        return 0
