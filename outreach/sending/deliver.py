@@ -16,12 +16,14 @@ is waited out (outreach.sending.dbretry).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
 
 from outreach.db.models import Contact
@@ -98,21 +100,28 @@ class _Batch:
         self.lease_until = lease_until
         self.next_check = rt.clock.monotonic() + CHECK_EVERY_SECONDS
         self.contacts: dict[int, Contact] = {}
+        self.conn: Connection | None = None
 
     def run(self) -> None:
+        with self.rt.sessions() as session:
+            self.session = session
+            try:
+                self._loop()
+            finally:
+                self._reset_conn()
+
+    def _loop(self) -> None:
         rt = self.rt
-        with rt.sessions() as session, record_connection(rt.app_ctx.engine) as conn:
-            self.session, self.conn = session, conn
-            self._db(self._load, "load contacts")
-            self.urgent = self.urgent or all(
-                rt.alert_content(session, a)[0].urgent for a in self.alert_ids)
-            while self.todo:
-                if self._check_due() and not self._db(self._still_go, "check alert state"):
-                    break
-                if not self._wait_for_server():
-                    break
-                self._send(self.todo.pop(0))
-            self._db(self._finish, "finish alerts")
+        self._db(self._load, "load contacts")
+        self.urgent = self.urgent or all(
+            rt.alert_content(self.session, a)[0].urgent for a in self.alert_ids)
+        while self.todo:
+            if self._check_due() and not self._db(self._still_go, "check alert state"):
+                break
+            if not self._wait_for_server():
+                break
+            self._send(self.todo.pop(0))
+        self._db(self._finish, "finish alerts")
 
     def _db(self, call, what: str):  # type: ignore[no-untyped-def]
         return retrying(call, clock=self.rt.clock, budget=self.rt.config.db_retry_seconds,
@@ -235,7 +244,7 @@ class _Batch:
     def _record(self, claimed: Claimed, outcome: Outcome, header: str | None = None) -> None:
         """The mail may be out: a database outage must not lose its record (that would
         resend it), so the record waits for the database to come back."""
-        ok = retrying(lambda: record_outcome(self.conn, claimed.id, self.token, outcome,
+        ok = retrying(lambda: record_outcome(self._conn(), claimed.id, self.token, outcome,
                                              self.rt.clock.now(), header),
                       clock=self.rt.clock, budget=self.rt.config.db_retry_seconds,
                       what=f"record message {claimed.id}", undo=self._reset_conn)
@@ -248,9 +257,19 @@ class _Batch:
         counts = self.report.outcomes
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
 
+    def _conn(self) -> Connection:
+        """The records' own connection, opened again after a database error: a reconnected
+        connection would not be in AUTOCOMMIT any more, and its records would sit in a
+        transaction that is rolled back at the end of the batch."""
+        if self.conn is None:
+            self.conn = record_connection(self.rt.app_ctx.engine)
+        return self.conn
+
     def _reset_conn(self) -> None:
-        if self.conn.in_transaction():
-            self.conn.rollback()
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            with contextlib.suppress(DBAPIError):
+                conn.close()
 
 
 def _throttled(now: datetime, wait: float, text: str) -> Outcome:

@@ -73,7 +73,12 @@ class Keeper:
         if rt.clock.monotonic() - self.last_turn < rt.config.sweep_seconds * 0.9:
             return None
         self.last_turn = rt.clock.monotonic()
-        return self.sweep_turn()
+        try:
+            return self.sweep_turn()
+        except DBAPIError as exc:
+            self.healthy_since = None
+            log.warning("keeper: sweep failed: %s", " ".join(str(exc.orig).split()))
+            return None
 
     def sweep_turn(self) -> SweepResult | None:
         rt, config = self.rt, self.rt.config

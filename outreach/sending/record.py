@@ -121,7 +121,10 @@ def _record_pg(conn: Connection, message_id: int, token: str, outcome: Outcome,
                 return bool(cursor.rowcount)
         except psycopg.Error:
             pass  # again through SQLAlchemy: it invalidates a broken connection, raises DBAPIError
-    return bool(conn.exec_driver_sql(_PG_RECORD, params).rowcount)
+    done = bool(conn.exec_driver_sql(_PG_RECORD, params).rowcount)
+    if conn.in_transaction():  # not in AUTOCOMMIT (a reconnected connection): commit it now
+        conn.commit()
+    return done
 
 
 def _values(outcome: Outcome, now: datetime, header: str | None) -> dict[str, object]:
