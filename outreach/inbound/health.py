@@ -11,9 +11,9 @@ def imap(ctx: AppContext) -> CheckResult:
     settings = ctx.settings
     if not settings.imap_url:
         return CheckResult.warn("OUTREACH_IMAP_URL: not set; bounces and replies are not read")
-    from outreach.inbound.imap import Mailbox, parse_imap_url
+    from outreach.inbound.imap import Mailbox, imap_config
 
-    config = parse_imap_url(settings.imap_url, settings.extra)
+    config = imap_config(settings)
     try:
         with Mailbox(config) as box:
             waiting = len(box.unprocessed())

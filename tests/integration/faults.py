@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
@@ -31,22 +31,18 @@ from tests.integration.sending_run import own_session, received_counts, start_bl
 # Short timings, through the typed settings: a dead worker is noticed in 3 s, lost broker
 # work republished 2 s after the queues run dry; the lease (60 s) and the requeue time
 # (300 s, the default) are long on purpose, so that a test shows they are not what rescues.
-KNOBS = {
-    "OUTREACH_SEND_LEASE_SECONDS": "60",
-    "OUTREACH_RETRY_SCHEDULE": "0.3,0.6",
-    "OUTREACH_SWEEP_SECONDS": "0.5",
-    "OUTREACH_SEND_BATCH_SIZE": "50",
-    "OUTREACH_SLOW_DOWN_SECONDS": "1",
+KNOBS: dict[str, Any] = {
+    "send_lease_seconds": 60.0, "retry_schedule": (0.3, 0.6), "sweep_seconds": 0.5,
+    "send_batch_size": 50, "slow_down_seconds": 1.0,
+    "heartbeat_seconds": 0.5, "worker_dead_after_seconds": 3.0,
+    "requeue_idle_seconds": 2.0, "breaker_max_seconds": 1.0,
 }
-LIVELY = {"heartbeat_seconds": 0.5, "worker_dead_after_seconds": 3.0,
-          "requeue_idle_seconds": 2.0, "breaker_max_seconds": 1.0}
 
 
 def fault_settings(base: Settings, *, smtp_url: str, broker_url: str, prefix: str,
-                   database_url: str | None = None, **extra: str) -> Settings:
-    return replace(base, smtp_url=smtp_url, broker_url=broker_url,
-                   database_url=database_url or base.database_url, **LIVELY,  # type: ignore[arg-type]
-                   extra={**KNOBS, **extra, "OUTREACH_BROKER_PREFIX": prefix})
+                   **knobs: Any) -> Settings:
+    return base.replace(smtp_url=smtp_url, broker_url=broker_url, broker_prefix=prefix,
+                        **{**KNOBS, **knobs})
 
 
 @dataclass

@@ -122,7 +122,7 @@ def test_closed_smtp_port_trips_the_breaker(env):
 def test_urgent_goes_first_during_a_bulk_blast(settings, smtp_sink, redis_prefix,
                                                celery_workers):
     lively = faults.fault_settings(settings, smtp_url=smtp_sink.url, broker_url=REDIS_URL,
-                                   prefix=redis_prefix, OUTREACH_SEND_BATCH_SIZE="200")
+                                   prefix=redis_prefix, send_batch_size=200)
     env = FaultEnv(lively, smtp_sink, celery_workers)
     faults.start_workers(env)
     report = faults.urgent_during_bulk(env, 1500)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 
@@ -20,8 +19,8 @@ def settings(tmp_path) -> Settings:  # type: ignore[no-untyped-def]
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
-    return replace(make_test_settings(database_url=url, smtp_url="smtp://127.0.0.1:25"),
-                   breaker_max_seconds=2.0, extra={"OUTREACH_SLOW_DOWN_SECONDS": "3"})
+    return make_test_settings(database_url=url, smtp_url="smtp://127.0.0.1:25",
+                              breaker_max_seconds=2.0, slow_down_seconds=3.0)
 
 
 @pytest.fixture

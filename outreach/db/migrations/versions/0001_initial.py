@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2026-11-29 12:02:43.852592
+Create Date: 2026-11-29 12:02:46.836410
 """
 
 from alembic import op
