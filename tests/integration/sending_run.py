@@ -17,8 +17,13 @@ from outreach.sending.blast import BlastSummary, create_blast
 from outreach.sending.control import get_alert
 from outreach.sending.status import alert_status
 
+# A dead worker is noticed by its silent heartbeat (3 s), not by its lease: a lease short
+# enough to rescue a test quickly also runs out under a loaded machine's slow first send, and
+# the sweeper then flags a message that was never sent.
 FAST = {
-    "send_lease_seconds": 5.0,
+    "send_lease_seconds": 30.0,
+    "heartbeat_seconds": 0.5,
+    "worker_dead_after_seconds": 3.0,
     "retry_schedule": (0.3, 0.6),
     "sweep_seconds": 0.5,
     "requeue_after_seconds": 4.0,
