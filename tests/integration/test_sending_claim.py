@@ -142,3 +142,30 @@ def test_alert_done_when_nothing_is_open(session, settings, engine):
     assert session.scalar(select(Message.status).where(Message.id == ids[0])) == "sent"
     session.refresh(alert)
     assert alert.state == "done"
+
+
+def test_resume_puts_every_waiting_message_back_on_the_broker(session, settings):
+    """Tasks published before a pause were taken and dropped while it lasted: resume marks
+    every waiting message as on no queue, so `enqueue` publishes them all at once."""
+    from outreach.sending.enqueue import enqueue
+
+    alert, _, _, ids = blast(session, settings)
+    config = SendingConfig.from_settings(settings)
+    published: list[int] = []
+
+    def publish(batches):  # type: ignore[no-untyped-def]
+        published.extend(i for _, batch in batches for i in batch)
+        return sum(len(b) for _, b in batches)
+
+    assert enqueue(lambda: session, config, alert.id, publish) == 5
+    control.pause(session, alert.id)
+    session.commit()
+    assert enqueue(lambda: session, config, alert.id, publish) == 0  # paused: not due
+    control.resume(session, alert.id)
+    session.commit()
+    assert enqueue(lambda: session, config, alert.id, publish) == 5
+    control.resume(session, alert.id)  # already sending: publishes again, state unchanged
+    session.commit()
+    assert enqueue(lambda: session, config, alert.id, publish) == 5
+    assert published == ids * 3 and control.alert_state(session, alert.id) == "sending"
+
