@@ -116,8 +116,10 @@ class _Batch:
         self.urgent = self.urgent or all(
             rt.alert_content(self.session, a)[0].urgent for a in self.alert_ids)
         while self.todo:
-            if self._check_due() and not self._db(self._still_go, "check alert state"):
-                break
+            if self._check_due():
+                if not self._db(self._still_go, "check alert state"):
+                    break
+                self._serve_urgent()
             if not self._wait_for_server():
                 break
             self._send(self.todo.pop(0))
@@ -166,16 +168,15 @@ class _Batch:
             held = renew_lease(session, self.token, self.lease_until, now)
             self.todo = [c for c in self.todo if c.id in held]
         session.commit()
-        if self.todo and not self.urgent and rt.limiter.server_pause() <= 0:
-            self._serve_urgent()
         return bool(self.todo)
 
     def _serve_urgent(self) -> None:
         """Between two bulk messages: send waiting urgent messages first, under a claim of
         their own (each claim is sent in id order: that is what the sweeper's uncertain
-        flag relies on)."""
-        alert_ids = urgent_alerts(self.session)
-        self.session.commit()
+        flag relies on). Not while the server is paused: the bulk claims would wait on it."""
+        if self.urgent or self.rt.limiter.server_pause() > 0:
+            return
+        alert_ids = self._db(lambda: _commit_after(self.session, urgent_alerts), "urgent check")
         if alert_ids:
             limit = max(1, self.rt.config.batch_size // 4)
             _claim_and_run(self.rt, lambda s, tok, lease, now: claim_urgent(
@@ -276,6 +277,13 @@ def _throttled(now: datetime, wait: float, text: str) -> Outcome:
     """Deferred without charging an attempt: the message never reached the server."""
     return Outcome("throttle", "deferred", 0, text, False, now + timedelta(seconds=wait),
                    counts_attempt=False)
+
+
+def _commit_after(session, query):  # type: ignore[no-untyped-def]
+    """A read that ends its transaction (SQLite: it would hold the lock the records need)."""
+    result = query(session)
+    session.commit()
+    return result
 
 
 def _suppress(session, claimed: Claimed, text: str) -> None:  # type: ignore[no-untyped-def]
