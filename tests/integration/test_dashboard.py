@@ -267,3 +267,28 @@ def test_resume_and_cancel_buttons(client, reach_example, sessions):
     assert "cannot pause" in again.get_data(as_text=True)
     assert client.post(f"/dashboard/alerts/{reach_example.alert_id}/explode",
                        data={"csrf_token": token}).status_code == 404
+
+
+def test_alert_page_warns_when_messages_wait_and_no_worker_sweeps(client, reach_example,
+                                                                   sessions):
+    from sqlalchemy import update
+
+    from outreach.db.models import Message
+    from outreach.db.models.base import utcnow
+    from outreach.sending import liveness
+
+    with sessions() as s:
+        s.get(Alert, reach_example.alert_id).state = "sending"
+        s.execute(update(Message).where(Message.alert_id == reach_example.alert_id)
+                  .values(status="queued"))
+        s.commit()
+    live = client.get(f"/dashboard/alerts/{reach_example.alert_id}.json").get_json()
+    assert "no worker has swept ever" in live["warning"]
+    page = client.get(f"/dashboard/alerts/{reach_example.alert_id}").get_data(as_text=True)
+    assert 'data-field="warning" >' in page and "no worker has swept" in page
+    with sessions() as s:
+        liveness.beat(s, "w:1:a", utcnow())
+        liveness.take_sweep_turn(s, "w:1:a", utcnow(), 2.0)
+        s.commit()
+    assert client.get(f"/dashboard/alerts/{reach_example.alert_id}.json").get_json()[
+        "warning"] == ""
