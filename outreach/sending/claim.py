@@ -134,3 +134,17 @@ def claim_urgent(session: Session, alert_ids: list[int], token: str, lease_until
                           .where(Message.alert_id.in_(alert_ids), claimable(now))
                           .order_by(Message.id).limit(limit)).all()
     return claim_batch(session, list(ids), token, lease_until, now)
+
+
+def reclaim(session: Session, ids: list[int], token: str, lease_until: datetime,
+            now: datetime) -> set[int]:
+    """After a database outage, hold again what this batch still means to send: rows still
+    under `token`, and rows whose claim the crash forgot (claimable again). Returns the ids
+    held; the others were taken by someone else meanwhile and must not be sent here."""
+    if not ids:
+        return set()
+    ours = and_(Message.status == "sending", Message.claimed_by == token)
+    stmt = (update(Message).where(Message.id.in_(ids), or_(ours, claimable(now)))
+            .values(status="sending", claimed_by=token, lease_until=lease_until, updated_at=now)
+            .returning(Message.id).execution_options(synchronize_session=False))
+    return set(session.scalars(stmt))

@@ -32,15 +32,19 @@ def transient(exc: DBAPIError) -> bool:
 
 
 def retrying(call: Callable[[], T], *, clock: Clock, budget: float, what: str,
-             undo: Callable[[], object] | None = None) -> T:
+             undo: Callable[[], object] | None = None,
+             on_error: Callable[[], object] | None = None) -> T:
     """`call()`, again after each transient database error, for up to `budget` seconds.
 
-    `undo` resets the caller's session or connection between tries (a rollback)."""
+    `undo` resets the caller's session or connection between tries (a rollback); `on_error`
+    hears of each error (the record journal counts outages)."""
     started, attempt = clock.monotonic(), 0
     while True:
         try:
             return call()
         except DBAPIError as exc:
+            if on_error is not None and transient(exc):
+                on_error()
             if not transient(exc) or clock.monotonic() - started >= budget:
                 raise
             delay = DELAYS[attempt] if attempt < len(DELAYS) else MAX_DELAY

@@ -32,12 +32,14 @@ from outreach.sending.claim import (
     ClaimResult,
     claim_batch,
     claim_urgent,
+    reclaim,
     release,
     renew_lease,
     urgent_alerts,
 )
 from outreach.sending.control import alert_state, finish_if_complete
 from outreach.sending.dbretry import retrying
+from outreach.sending.journal import Entry, replay
 from outreach.sending.pressure import domain_pause_for, server_pause_for
 from outreach.sending.record import (
     Outcome,
@@ -82,7 +84,8 @@ def _claim_and_run(rt: SendingRuntime, claim, urgent: bool,  # type: ignore[no-u
             session.commit()
             return result
 
-    result = retrying(take, clock=rt.clock, budget=rt.config.db_retry_seconds, what="claim")
+    result = retrying(take, clock=rt.clock, budget=rt.config.db_retry_seconds, what="claim",
+                      on_error=rt.journal.outage if rt.journal else None)
     report = report or BatchReport()
     report.claimed += len(result.claimed)
     report.suppressed += len(result.suppressed)
@@ -101,6 +104,7 @@ class _Batch:
         self.next_check = rt.clock.monotonic() + CHECK_EVERY_SECONDS
         self.contacts: dict[int, Contact] = {}
         self.conn: Connection | None = None
+        self.outages_seen = rt.journal.outages if rt.journal else 0
 
     def run(self) -> None:
         with self.rt.sessions() as session:
@@ -116,6 +120,7 @@ class _Batch:
         self.urgent = self.urgent or all(
             rt.alert_content(self.session, a)[0].urgent for a in self.alert_ids)
         while self.todo:
+            self._after_outage()
             if self._check_due():
                 if not self._db(self._still_go, "check alert state"):
                     break
@@ -126,8 +131,23 @@ class _Batch:
         self._db(self._finish, "finish alerts")
 
     def _db(self, call, what: str):  # type: ignore[no-untyped-def]
+        journal = self.rt.journal
         return retrying(call, clock=self.rt.clock, budget=self.rt.config.db_retry_seconds,
-                        what=what, undo=self.session.rollback)
+                        what=what, undo=self.session.rollback,
+                        on_error=journal.outage if journal else None)
+
+    def _after_outage(self) -> None:
+        """The database failed since this batch last looked: write again what it may have
+        forgotten (outreach.sending.journal), and hold again the claims still to send."""
+        journal = self.rt.journal
+        if journal is None or journal.outages == self.outages_seen:
+            return
+        self.outages_seen = journal.outages
+        self._db(lambda: replay(self._conn(), journal.snapshot()), "replay the journal")
+        now = self.rt.clock.now()
+        held = self._db(lambda: _commit_after(self.session, lambda s: reclaim(
+            s, [c.id for c in self.todo], self.token, self.lease_until, now)), "reclaim")
+        self.todo = [c for c in self.todo if c.id in held]
 
     def _load(self) -> None:
         ids = [c.contact_id for c in self.todo]
@@ -245,10 +265,19 @@ class _Batch:
     def _record(self, claimed: Claimed, outcome: Outcome, header: str | None = None) -> None:
         """The mail may be out: a database outage must not lose its record (that would
         resend it), so the record waits for the database to come back."""
+        rt, journal, at = self.rt, self.rt.journal, self.rt.clock.now()
+        if journal is not None:
+            journal.add(Entry(claimed.id, self.token, outcome, at, header))
         ok = retrying(lambda: record_outcome(self._conn(), claimed.id, self.token, outcome,
-                                             self.rt.clock.now(), header),
-                      clock=self.rt.clock, budget=self.rt.config.db_retry_seconds,
-                      what=f"record message {claimed.id}", undo=self._reset_conn)
+                                             at, header),
+                      clock=rt.clock, budget=rt.config.db_retry_seconds,
+                      what=f"record message {claimed.id}", undo=self._reset_conn,
+                      on_error=journal.outage if journal else None)
+        if journal is not None:
+            journal.acked(claimed.id, rt.clock.monotonic())
+            if not ok and journal.outages != self.outages_seen:
+                self._after_outage()  # the claim itself may be what the crash forgot
+                ok = True
         if ok and outcome.status == "bounced":
             self._db(lambda: _suppress(self.session, claimed, outcome.text), "suppress")
         if not ok:

@@ -3,7 +3,9 @@
 It is what lets a deployment of workers alone (no beat) retry deferred messages, take back a
 dead worker's claims, republish work the broker lost and finish every blast. See
 outreach.sending.liveness for why the turn-taking and the heartbeat are safe, and
-outreach.sending.sweeper for what a sweep does.
+outreach.sending.sweeper for what a sweep does. Its heartbeat is also the durability barrier
+of the record journal (outreach.sending.journal): it commits synchronously, and after an
+outage the keeper replays the journal before its process sweeps again.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ from __future__ import annotations
 import logging
 import threading
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.exc import DBAPIError
 
 from outreach.db.models import Message
 from outreach.sending import liveness
+from outreach.sending.journal import SETTLE_HEARTBEATS, replay
 from outreach.sending.ports import Publisher, QueueDepth
+from outreach.sending.record import record_connection
 from outreach.sending.runtime import SendingRuntime
 from outreach.sending.sweeper import SweepResult, sweep
 
@@ -28,6 +32,8 @@ class Keeper:
                  queue_depth: QueueDepth | None = None):
         self.rt, self.publish, self.queue_depth = rt, publish, queue_depth
         self.healthy_since: float | None = None
+        self.outages_seen = rt.journal.outages if rt.journal else 0
+        self.server_started: object = None
         self.last_turn = -1e9
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -61,15 +67,18 @@ class Keeper:
         """Beat; then sweep if this process's turn is due. Returns the sweep, if one ran."""
         rt = self.rt
         try:
-            with rt.sessions() as session:
-                liveness.beat(session, rt.worker_id, rt.clock.now())
-                session.commit()
+            self._beat()
         except DBAPIError as exc:
             self.healthy_since = None
+            if rt.journal is not None:
+                rt.journal.outage()
             log.warning("keeper: database unavailable: %s", " ".join(str(exc.orig).split()))
             return None
         if self.healthy_since is None:
             self.healthy_since = rt.clock.monotonic()
+        settle = SETTLE_HEARTBEATS * rt.config.heartbeat_seconds if rt.journal else 0.0
+        if rt.clock.monotonic() - self.healthy_since < settle:
+            return None  # after an outage: every worker replays its journal first
         if rt.clock.monotonic() - self.last_turn < rt.config.sweep_seconds * 0.9:
             return None
         self.last_turn = rt.clock.monotonic()
@@ -79,6 +88,35 @@ class Keeper:
             self.healthy_since = None
             log.warning("keeper: sweep failed: %s", " ".join(str(exc.orig).split()))
             return None
+
+    def _beat(self) -> None:
+        """The heartbeat, committed durably: every asynchronous commit acknowledged before it
+        began is then on disk too, and the journal forgets those outcomes. After an outage
+        the journal is replayed first."""
+        rt, journal = self.rt, self.rt.journal
+        barrier = rt.clock.monotonic()
+        with rt.sessions() as session:
+            if journal is not None:
+                session.execute(text("SET LOCAL synchronous_commit TO on"))
+                server_started = session.scalar(text("SELECT pg_postmaster_start_time()"))
+            liveness.beat(session, rt.worker_id, rt.clock.now())
+            session.commit()
+        if journal is None:
+            return
+        if self.server_started not in (None, server_started):
+            # Restarted between two beats (the pool reconnected without an error): the
+            # same as an outage seen, for the journal and for the sweep's wait.
+            journal.outage()
+            self.healthy_since = rt.clock.monotonic()
+        self.server_started = server_started
+        if journal.outages != self.outages_seen:
+            self.outages_seen = journal.outages
+            with record_connection(rt.app_ctx.engine) as conn:
+                replayed = replay(conn, journal.snapshot())
+            log.info("keeper: journal replayed after an outage (%d rows written again)",
+                     replayed)
+        else:
+            journal.durable_before(barrier)
 
     def sweep_turn(self) -> SweepResult | None:
         rt, config = self.rt, self.rt.config

