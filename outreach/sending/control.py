@@ -45,13 +45,17 @@ def resume(session: Session, alert_id: int) -> Alert:
     """Back to sending; the caller then enqueues. Resuming an alert that is already sending
     is allowed and does the same (re-publish what waits): harmless, since tasks are."""
     alert = get_alert(session, alert_id)
+    if alert.state not in ("sending", "paused"):
+        _move(alert, "resume")  # the one-line refusal, before anything is written
+    # Message rows first, the alert row after: the order the sweeper and the workers lock
+    # them in (the other order deadlocked against a sweep).
+    session.execute(update(Message)
+                    .where(Message.alert_id == alert_id, Message.status.in_(("queued", "deferred")))
+                    .values(enqueued_at=None).execution_options(synchronize_session=False))
     if alert.state != "sending":
         _move(alert, "resume")
     if alert.started_at is None:
         alert.started_at = utcnow()
-    session.execute(update(Message)
-                    .where(Message.alert_id == alert_id, Message.status.in_(("queued", "deferred")))
-                    .values(enqueued_at=None).execution_options(synchronize_session=False))
     session.flush()
     return alert
 
