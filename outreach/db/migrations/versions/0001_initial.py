@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2026-11-29 12:02:46.836410
+Create Date: 2026-11-29 12:26:05.224156
 """
 
 from alembic import op
