@@ -53,7 +53,7 @@ CHECKS: list[tuple[str, str]] = [
     ("sweeper", "outreach.sending.health_checks:sweeper"),
     ("smtp", "outreach.mta.health:smtp"),
     ("imap", "outreach.inbound.health:imap"),
-    ("dkim", "outreach.mail.health:dkim"),
+    ("dkim-key", "outreach.mail.health:dkim_key"),
 ]
 
 

@@ -182,6 +182,9 @@ def pause_cmd(lazy: LazyContext, alert_id: int) -> None:
 @pass_app
 def resume_cmd(lazy: LazyContext, alert_id: int, no_wait: bool) -> None:
     """Continue a paused alert (on a sending one: publish again what waits)."""
+    from outreach.audit import cli_actor
+    from outreach.guard.resume import resume_everything
+
     require_smtp_if_embedded(lazy.app.settings)
     with session_scope(lazy.app.checked_sessions()) as session:
         resumed = resume_everything(session, alert_id, cli_actor())  # and the guard's domains
@@ -220,10 +223,13 @@ def retry_failed_cmd(lazy: LazyContext, alert_id: int, no_wait: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def status_cmd(lazy: LazyContext, alert_id: int, as_json: bool) -> None:
-    """Counts per message status."""
+    """Counts per message status, and the deliverability guard's pauses with their reasons."""
+    from outreach.guard.view import describe, guard_view
+
     stale = lazy.app.settings.sweep_stale_seconds
     with lazy.app.checked_sessions()() as session:
         status = alert_status(session, alert_id, sweep_stale_seconds=stale)
+        status["guard"] = guard_view(session, lazy.app.settings, alert_id)
     if as_json:
         echo_json(status)
     else:

@@ -1,6 +1,6 @@
-"""The DKIM check of `outreach doctor`: the key loads and, when DNS answers, matches the
-public key published at SELECTOR._domainkey.DOMAIN (dkimpy's own verification, on a probe
-message signed with the configured key)."""
+"""The DKIM key check of `outreach doctor`: the configured key loads and signs. (Whether it
+matches the public key published in DNS is the DNS findings' DKIM line:
+outreach.mta.domain_check.)"""
 
 from __future__ import annotations
 
@@ -12,22 +12,14 @@ PROBE = (b"From: doctor@example.org\r\nTo: doctor@example.org\r\nSubject: outrea
          b"probe\r\n")
 
 
-def dkim(ctx: AppContext) -> CheckResult:
+def dkim_key(ctx: AppContext) -> CheckResult:
     settings = ctx.settings
     if not (settings.dkim_key_file and settings.dkim_selector and settings.dkim_domain):
         return CheckResult.warn("DKIM not configured (OUTREACH_DKIM_*): mail is not signed")
-    import dkim as dkimpy
-
     from outreach.mail.dkim import sign_message
 
     signed = sign_message(PROBE, settings)  # a bad key file fails here, as ConfigError
-    name = f"{settings.dkim_selector}._domainkey.{settings.dkim_domain}"
-    try:
-        record = dkimpy.dnsplug.get_txt(name.encode("ascii"), timeout=5)
-    except Exception as exc:  # no resolver, no network: the key itself was fine
-        return CheckResult.skip(f"key loads; DNS not reachable for {name}: {exc}")
-    if not record:
-        return CheckResult.fail(f"key loads, but nothing is published at {name}")
-    if not dkimpy.verify(signed):
-        return CheckResult.fail(f"the key does not match the public key published at {name}")
-    return CheckResult.ok(f"key matches {name}")
+    if not signed.startswith(b"DKIM-Signature"):
+        return CheckResult.fail("OUTREACH_DKIM_KEY_FILE: the key did not sign a probe message")
+    return CheckResult.ok(f"key signs for {settings.dkim_selector}._domainkey."
+                          f"{settings.dkim_domain} (DNS match: see the DKIM line)")

@@ -54,6 +54,7 @@ def resume(session: Session, alert_id: int) -> Alert:
                     .values(enqueued_at=None).execution_options(synchronize_session=False))
     if alert.state != "sending":
         _move(alert, "resume")
+        resumed(alert)  # the deliverability guard's automatic pause, if any, is over
     if alert.started_at is None:
         alert.started_at = utcnow()
     session.flush()

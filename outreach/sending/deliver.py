@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
 
 from outreach.db.models import Contact
+from outreach.guard.watch import held_domains
 from outreach.sending.claim import (
     Claimed,
     ClaimResult,
@@ -104,6 +105,7 @@ class _Batch:
         self.next_check = rt.clock.monotonic() + CHECK_EVERY_SECONDS
         self.contacts: dict[int, Contact] = {}
         self.conn: Connection | None = None
+        self.held: set[str] = set()  # recipient domains the guard paused (outreach.guard)
         self.outages_seen = rt.journal.outages if rt.journal else 0
 
     def run(self) -> None:
@@ -182,6 +184,7 @@ class _Batch:
                 event = "cancel" if state == "cancelled" else "release"
                 self.report.released += len(release(session, ids, self.token, now, event=event))
                 self.todo = [c for c in self.todo if c.alert_id != alert_id]
+        self.held = held_domains(session, self.alert_ids)
         lease = timedelta(seconds=rt.config.lease_seconds)
         if self.todo and self.lease_until - now < lease / 2:
             self.lease_until = now + lease
@@ -226,9 +229,9 @@ class _Batch:
             return
         domain = mail.recipient.rpartition("@")[2].lower()
         if domain in self.held:  # paused by the guard: back to the queue, untouched
-            self.report.released += len(release(self.session, [claimed.id], self.token,
-                                                utcnow()))
-            self.session.commit()
+            self.report.released += len(self._db(lambda: _commit_after(
+                self.session, lambda s: release(s, [claimed.id], self.token, rt.clock.now())),
+                "release"))
             return
         wait = self._throttle(domain)
         if wait:
@@ -280,12 +283,22 @@ class _Batch:
                 ok = True
         if ok and outcome.status == "bounced":
             self._db(lambda: _suppress(self.session, claimed, outcome.text), "suppress")
+        if ok and outcome.code >= 500:
+            self._db(lambda: self._guard(claimed, outcome), "deliverability guard")
         if not ok:
             self.next_check = 0.0  # someone took it back: re-check what is still ours
             log.warning("message %s: claim lost before its outcome (%s) was recorded",
                         claimed.id, outcome.status)
         counts = self.report.outcomes
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
+
+    def _guard(self, claimed: Claimed, outcome: Outcome) -> None:
+        """The deliverability guard (outreach.guard) may pause the alert or a domain."""
+        decision = watch_guard(self.session, self.rt.settings, claimed, outcome)
+        self.session.commit()
+        self.held |= decision.held_domains
+        if decision.paused_alert:
+            self.next_check = 0.0
 
     def _conn(self) -> Connection:
         """The records' own connection, opened again after a database error: a reconnected

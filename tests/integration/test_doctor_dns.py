@@ -60,13 +60,13 @@ def test_the_good_zone_passes(local_dns, doctor_env, run_cli, tmp_path):
                             public, "v=DMARC1; p=quarantine; rua=mailto:dmarc@good.test"))
     doctor_env("good.test", server.nameserver, key_file)
 
-    lines = run_cli("doctor").output.splitlines()
+    lines = run_cli("doctor", "--only", "dns").output.splitlines()
 
     assert [line.split()[0] for line in lines] == ["OK"] * 4, lines
     assert "SPF (TXT good.test): allows relay.test" in lines[0]
     assert "DKIM (TXT sel._domainkey.good.test): matches OUTREACH_DKIM_KEY_FILE" in lines[1]
     assert "DMARC (TXT _dmarc.good.test): published, p=quarantine" in lines[2]
-    found = json.loads(run_cli("doctor", "--json").stdout)
+    found = json.loads(run_cli("doctor", "--only", "dns", "--json").stdout)
     assert [(f["status"], f["check"]) for f in found] == [
         ("ok", "SPF"), ("ok", "DKIM"), ("ok", "DMARC"), ("ok", "ALIGN")]
 
@@ -77,7 +77,7 @@ def test_each_broken_record_is_one_line_naming_it(local_dns, doctor_env, run_cli
     server = local_dns(zone("broken.test", "v=spf1 ip4:192.0.2.0/24 ~all", someone_elses, None))
     doctor_env("broken.test", server.nameserver, key_file)
 
-    result = run_cli("doctor", expect=1)
+    result = run_cli("doctor", "--only", "dns", expect=1)
 
     failed = [line for line in result.output.splitlines() if line.startswith("FAIL")]
     assert len(failed) == 3, result.output
@@ -93,7 +93,7 @@ def test_no_dns_server_is_said_plainly(doctor_env, run_cli, tmp_path):
     key_file, _ = rsa_key(tmp_path, "k")
     doctor_env("good.test", f"127.0.0.1:{free_port()}", key_file)
 
-    lines = run_cli("doctor").output.splitlines()
+    lines = run_cli("doctor", "--only", "dns").output.splitlines()
 
     assert len(lines) == 1 and lines[0].startswith("WARN DNS")
     assert "no DNS server answered" in lines[0] and "were not checked" in lines[0]

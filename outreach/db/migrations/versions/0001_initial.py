@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2026-11-29 12:26:05.224156
+Create Date: 2026-11-29 12:32:21.554071
 """
 
 from alembic import op
@@ -134,6 +134,34 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_worker_beats_beat_at"), ["beat_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_worker_beats_swept_at"), ["swept_at"], unique=False)
 
+    op.create_table(
+        "alert_domain_guards",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("alert_id", sa.Integer(), nullable=False),
+        sa.Column("domain", sa.String(length=255), nullable=False),
+        sa.Column("rejections", sa.Integer(), nullable=False),
+        sa.Column(
+            "message_ids",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "replies",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("paused_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("resumed_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["alert_id"],
+            ["alerts.id"],
+            name=op.f("fk_alert_domain_guards_alert_id_alerts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_domain_guards")),
+        sa.UniqueConstraint("alert_id", "domain", name=op.f("uq_alert_domain_guards_alert_id")),
+    )
     op.create_table(
         "alert_variants",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -452,6 +480,7 @@ def downgrade() -> None:
 
     op.drop_table("contacts")
     op.drop_table("alert_variants")
+    op.drop_table("alert_domain_guards")
     with op.batch_alter_table("worker_beats", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_worker_beats_swept_at"))
         batch_op.drop_index(batch_op.f("ix_worker_beats_beat_at"))
