@@ -9,8 +9,8 @@ the bytes. Encoders, each matching what the `email` package would write for the 
 
 * bodies: line ends normalised like `EmailMessage.set_content`, then quoted-printable
   (`binascii.b2a_qp`, 76-column lines) or base64 (76-column lines), CRLF; always 7-bit;
-* display names: atoms as they are, other ASCII as a quoted-string, anything else (non-ASCII or
-  text that looks like an encoded-word) as one RFC 2047 encoded-word (`email.charset`);
+* display names: `outreach.mail.phrase` (never the `email` package's folder, which lets a
+  crafted name add or drop a recipient);
 * unstructured values (Subject): ASCII folded at its spaces, otherwise base64 encoded-words
   (`email.header.Header` does the same but tries every split point: 0.25 ms a subject);
 * anything unusual (a quoted local part, an over-long word) goes through the policy's own
@@ -26,20 +26,19 @@ import binascii
 import hashlib
 import re
 from dataclasses import dataclass
-from email.charset import Charset
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP, SMTPUTF8
+from email.policy import SMTP
 from email.utils import quote
 from functools import lru_cache
 from typing import Any
 
+from outreach.mail.phrase import display_text, phrase_tokens
+
 CRLF = "\r\n"
 FOLD_AT = 78  # RFC 5322 recommended line length; 998 is the hard limit
-_ATOMS_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]+")  # atext words and spaces
 _ATEXT = r"[^\x00-\x20\x7f()<>\[\]:;@\\,.\"]+"  # RFC 6532: non-ASCII is atext too
 _DOT_ATOM_RE = re.compile(rf"{_ATEXT}(\.{_ATEXT})*")
-_UTF8 = Charset("utf-8")  # header_encode: the shorter of Q and B
 _PLACEHOLDER_TEXT = "outreach text part\n"
 _PLACEHOLDER_HTML = "outreach html part\n"
 
@@ -136,37 +135,30 @@ def unstructured_line(name: str, value: str) -> bytes:
 
 
 def address_line(name: str, display: str, addr: str, *, utf8: bool = False) -> bytes:
-    """`Name: display <addr>`; a non-ASCII addr only with `utf8` (SMTPUTF8 messages)."""
+    """`Name: display <addr>`, parsing back to exactly this one address and display name
+    (`outreach.mail.phrase`); a non-ASCII addr only with `utf8` (SMTPUTF8 messages)."""
     _refuse_breaks(display + addr)
+    if not (utf8 or addr.isascii()):
+        raise ValueError("a non-ASCII address needs an SMTPUTF8 message")
     local, _, domain = addr.rpartition("@")
-    words = phrase(display) if display else ""
-    plain = _DOT_ATOM_RE.fullmatch(local) and _DOT_ATOM_RE.fullmatch(domain) \
-        and (utf8 or addr.isascii())
-    if words is None or not plain or len(name) + len(words) + len(addr) > 990:
-        policy = SMTPUTF8 if utf8 else SMTP
-        return _stdlib_line(name, Address(display_name=display, username=local, domain=domain),
-                            policy)
-    if not words:
-        return f"{name}: {addr}\r\n".encode()
-    head = f"{name}: {words}"
-    sep = CRLF + " " if len(head) + len(addr) + 3 > FOLD_AT else " "
-    return f"{head}{sep}<{addr}>\r\n".encode()
+    if not (_DOT_ATOM_RE.fullmatch(local) and _DOT_ATOM_RE.fullmatch(domain)):
+        addr = Address(username=local, domain=domain).addr_spec  # quotes the local part
+    tokens = phrase_tokens(display_text(display))
+    return _fold_tokens(f"{name}:", [*tokens, f"<{addr}>"] if tokens else [addr])
 
 
-@lru_cache(maxsize=1024)
-def phrase(display: str) -> str | None:
-    """A display name as an RFC 5322 phrase on one line, or None when it needs folding.
-
-    Atoms as they are, other ASCII as a quoted-string, the rest as ONE encoded-word: a name
-    split over several encoded-words does not round-trip in every parser (Python's own puts a
-    space at each split), so long names go to the `email` package's folder instead.
-    """
-    if display.isascii() and "=?" not in display:
-        if _ATOMS_RE.fullmatch(display):
-            return display
-        return '"' + display.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    word = _UTF8.header_encode(display)
-    return word if len(word) <= 75 else None
+def _fold_tokens(head: str, tokens: list[str]) -> bytes:
+    """`head` and the tokens joined by single spaces, folded before a token that would pass
+    FOLD_AT columns: unfolding gives the same single spaces back."""
+    lines, current = [], head
+    for token in tokens:
+        if len(current) + 1 + len(token) > FOLD_AT and current != head:
+            lines.append(current)
+            current = " " + token
+        else:
+            current = f"{current} {token}"
+    lines.append(current)
+    return (CRLF.join(lines) + CRLF).encode()
 
 
 def _encoded_words(value: str) -> str:

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
+from outreach.alerts.templating import display_name
 from outreach.db.models import AlertVariant
 from outreach.mail import mime_template
-from outreach.mail.compose import compose
+from outreach.mail.compose import compose, header_text
 from tests.support.mime_reference import reference_message
 from tests.unit.alerts.helpers import (
     SIMPLE,
@@ -79,15 +80,25 @@ def test_fast_path_parses_back_like_the_reference(case: str) -> None:
     mail = compose(variant, alert(), person, 42, CFG, **options)
     fast = parse(mail.data)
     slow = parse(reference_message(variant, alert(), person, 42, CFG, **options).as_bytes())
-    skip = {"date"} | ({"message-id"} if options.get("test") else set())
+    skip = {"date", "to"} | ({"message-id"} if options.get("test") else set())
     assert [k for k, _ in _headers(fast, set())] == [k for k, _ in _headers(slow, set())]
     assert _headers(fast, skip) == _headers(slow, skip)
+    # To: the reference's folder splits long names (a space inside a word; see
+    # outreach.mail.phrase): the fast path must give the name back exactly.
+    to = fast["To"].addresses
+    assert [(a.display_name, _raw(a.addr_spec)) for a in to] == [
+        (header_text(display_name(person)), mail.recipient)]
     assert fast["Date"].datetime.tzinfo is not None
     assert fast["Message-ID"] == mail.message_id_header
     assert fast.get_content_type() == "multipart/alternative"
     assert not fast.defects and all(not p.defects for p in fast.iter_parts())
     assert _parts(fast) == _parts(slow)
     _check_wire_format(mail.data, smtputf8=not mail.recipient.isascii())
+
+
+def _raw(text: str) -> str:
+    """An SMTPUTF8 header's text as parsed from bytes (surrogate-escaped) back to text."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8")
 
 
 def _check_wire_format(data: bytes, *, smtputf8: bool) -> None:
