@@ -36,6 +36,7 @@ from outreach.alerts.source import AlertSource
 from outreach.config import Settings
 from outreach.contacts.suppression import not_suppressed
 from outreach.db.models import Alert, Contact, InboundMail, Message
+from outreach.db.models.inbound import tied_to_our_message
 from outreach.errors import UserError
 from outreach.reports.reach import email_domain
 
@@ -65,7 +66,8 @@ class FollowUpTarget:
 
 
 def _has_inbound(message: Any, kind: str) -> ColumnElement[bool]:
-    return exists().where(InboundMail.message_id == message.id, InboundMail.kind == kind)
+    return exists().where(InboundMail.message_id == message.id, InboundMail.kind == kind,
+                          tied_to_our_message())
 
 
 def _reached(message: Any) -> ColumnElement[bool]:

@@ -59,7 +59,8 @@ def replies_command(lazy: Any, alert_id: int | None, include_auto: bool, as_json
         table.add_column(col, overflow="fold")
     for row in rows:
         contact = row["contact"] or {}
-        table.add_row((row["date"] or "")[:16], row["kind"],
+        kind = row["kind"] + (" (by sender)" if row["match"] == "sender" else "")
+        table.add_row((row["date"] or "")[:16], kind,
                       contact.get("name") or contact.get("email") or row["sender"] or "",
                       (row["outlet"] or {}).get("name", ""),
                       str((row["alert"] or {}).get("id", "")), _one_line(row["text"], 200))

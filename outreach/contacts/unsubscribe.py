@@ -7,20 +7,24 @@ A link token is `sign_link(secret, "unsubscribe", message_token(secret, message_
 and never expires. A token that fails any check, or names an erased contact or a message
 that no longer exists, resolves to None: the caller answers 4xx and changes nothing.
 
-Undo is allowed only right after a form unsubscribe: the confirmation page carries a
-separate, time-limited token, and undo lifts only the suppression that this very link made.
+Undo is allowed only right after a form unsubscribe: the confirmation page of the POST that
+made the suppression (never of a repeated POST, which anyone holding the link can send) carries
+a separate, time-limited token, and undo lifts only the suppression that this very link made,
+and only within UNDO_MAX_AGE of it being made: a token can be minted late, an opt-out's age
+cannot.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from outreach.contacts.suppression import resubscribe, suppress, suppression_for
-from outreach.db.models import Alert, Contact, Message
+from outreach.db.models import Alert, Contact, Message, utcnow
 from outreach.mail.tokens import parse_message_token, read_link
 
 log = logging.getLogger(__name__)
@@ -89,14 +93,17 @@ def _undo_serializer(secret: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret, salt=_UNDO_SALT)
 
 
-def made_by_this_link(session: Session, target: LinkTarget) -> bool:
-    """Is the contact's suppression the one this link's form made (so undo may lift it)?"""
+def made_by_this_link(session: Session, target: LinkTarget, *,
+                      max_age: int = UNDO_MAX_AGE) -> bool:
+    """Is the contact's suppression the one this link's form made, less than `max_age`
+    seconds ago (so undo may lift it)?"""
     existing = suppression_for(session, target.contact.email_hash)
     return (
         existing is not None
         and existing.reason == "unsubscribed"
         and existing.channel == "link"
         and existing.message_id == target.message.id
+        and utcnow() - existing.created_at <= timedelta(seconds=max_age)
     )
 
 
@@ -115,6 +122,7 @@ def undo(
         message_id = _undo_serializer(secret).loads(token, max_age=max_age)
     except BadSignature:  # includes SignatureExpired
         return False
-    if message_id != target.message.id or not made_by_this_link(session, target):
+    if message_id != target.message.id or not made_by_this_link(session, target,
+                                                                  max_age=max_age):
         return False
     return resubscribe(session, target.contact, UNDO_REASON, channel="link")

@@ -7,6 +7,11 @@ In order of trust:
 3. `references`: In-Reply-To/References naming one of our Message-IDs;
 4. `sender`: the sender (or, for a report, the failed recipient) is a contact we mailed recently.
 Otherwise the mail stays unmatched (kept and listed, never dropped).
+
+Only the first three are evidence: each needs something the sender could not guess (the
+per-message token, or the Message-ID we generated). A `sender` match is forgeable by anyone
+who knows a contact's address, so it is recorded for a person to read and nothing else: no
+suppression, no bounce, no event, not a reply in reports (`Match.acts`).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from sqlalchemy.orm import Session
 from outreach.config import Settings
 from outreach.db.models import Contact, Message
 from outreach.db.models.base import utcnow
+from outreach.db.models.inbound import SENDER_ONLY
 from outreach.inbound import bounces
 from outreach.inbound.classify import Classification
 from outreach.inbound.parse import InboundParsed
@@ -33,6 +39,11 @@ class Match:
     message: Message | None
     method: str | None  # 'token' | 'returned' | 'references' | 'sender' | None
     role: str | None = None  # the tagged address role: 'reply' | 'bounce' | 'unsubscribe'
+
+    @property
+    def acts(self) -> bool:
+        """May this mail change state? Only when tied to our message unguessably."""
+        return self.message is not None and self.method != SENDER_ONLY
 
 
 UNMATCHED = Match(None, None)
@@ -59,7 +70,7 @@ def match(session: Session, settings: Settings, parsed: InboundParsed,
         return Match(message, "references")
     candidates = verdict.recipients if verdict.is_report else [parsed.sender or ""]
     message = _by_address(session, [a for a in candidates if a])
-    return Match(message, "sender") if message is not None else UNMATCHED
+    return Match(message, SENDER_ONLY) if message is not None else UNMATCHED
 
 
 def _by_returned(session: Session, settings: Settings, parsed: InboundParsed) -> Message | None:

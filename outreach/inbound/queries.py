@@ -6,15 +6,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from outreach.alerts.templating import display_name
 from outreach.db.models import Alert, Contact, InboundMail, Outlet
+from outreach.db.models.inbound import SENDER_ONLY
 
 REPLY_KINDS = ("reply",)
 ALL_KINDS = ("reply", "unsubscribe", "auto_reply")
 UNMATCHED_KINDS = ("unmatched", "unparseable")
+REPORT_KINDS = ("bounce", "soft_bounce", "complaint")  # listed when matched by sender only
 
 
 @dataclass(frozen=True)
@@ -96,15 +98,18 @@ def replies(session: Session, alert_id: int | None = None, *,
 
 
 def unmatched(session: Session, limit: int = 500) -> list[dict[str, Any]]:
-    """Mail that matched no message of ours or could not be parsed: kept and listed."""
+    """Mail that matched no message of ours or could not be parsed, and reports (bounces,
+    complaints) that name a contact without any token of ours: kept and listed, for a person."""
     rows = session.scalars(
-        select(InboundMail).where(InboundMail.kind.in_(UNMATCHED_KINDS))
+        select(InboundMail).where(or_(InboundMail.kind.in_(UNMATCHED_KINDS), and_(
+            InboundMail.match_method == SENDER_ONLY, InboundMail.kind.in_(REPORT_KINDS))))
         .order_by(InboundMail.received_at.desc(), InboundMail.id.desc()).limit(limit)
     )
     return [{
         "id": mail.id, "kind": mail.kind, "date": _iso(mail.sent_date),
         "received_at": _iso(mail.received_at), "sender": mail.sender, "subject": mail.subject,
-        "note": mail.error, "mailbox_uid": mail.mailbox_uid, "external_id": mail.external_id,
+        "match": mail.match_method, "note": mail.error, "mailbox_uid": mail.mailbox_uid,
+        "external_id": mail.external_id,
     } for mail in rows]
 
 

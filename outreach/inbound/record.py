@@ -6,7 +6,9 @@ again (a poll that died before flagging it) records nothing. The caller commits.
 hard bounce -> message `bounced` + suppression (bounced, bounce); soft bounce -> counted, and
 suppression after OUTREACH_SOFT_BOUNCE_LIMIT consecutive messages to the contact soft-bounced;
 complaint -> suppression (complained, complaint); unsubscribe -> suppression (unsubscribed,
-mailto | reply).
+mailto | reply). All of these only for a match that `acts` (token or Message-ID): mail matched
+by its sender alone is stored, with its contact and message for a person to read, and changes
+nothing.
 """
 
 from __future__ import annotations
@@ -62,13 +64,13 @@ def record(session: Session, parsed: InboundParsed, verdict: Classification, fou
         sender=_clean(parsed.sender, 320), subject=_clean(parsed.subject),
         sent_date=parsed.date, text=_clean(_stored_text(verdict, parsed)),
         bounce_code=_clean(verdict.bounce.status if verdict.bounce else None, 20),
-        error=_clean(parsed.error or _unmatched_note(kind, verdict)),
+        error=_clean(parsed.error or _unmatched_note(kind, verdict) or _sender_note(found)),
         mailbox_uid=str(uid) if uid is not None else None,
     )
     session.add(row)
     session.flush()
     suppressed = False
-    if message is not None and kind in EVENT_KINDS:
+    if found.acts and message is not None and kind in EVENT_KINDS:
         suppressed = _apply(session, message, verdict, row, soft_limit)
         if guard is not None:  # the deliverability guard judges bounces and complaints
             watch_inbound(session, guard, message.alert_id, kind)
@@ -81,6 +83,12 @@ def _clean(value: str | None, limit: int | None = None) -> str | None:
         return None
     value = value.replace("\x00", "\ufffd")
     return value[:limit] if limit else value
+
+
+def _sender_note(found: Match) -> str | None:
+    if found.message is None or found.acts:
+        return None
+    return "matched by sender only (no token or Message-ID of ours): nothing changed"
 
 
 def _stored_text(verdict: Classification, parsed: InboundParsed) -> str | None:

@@ -42,6 +42,7 @@ from outreach.db.models import (
     MessageEvent,
     Outlet,
 )
+from outreach.db.models.inbound import tied_to_our_message
 from outreach.errors import UserError
 from outreach.reports.rows import (
     DIMENSIONS,
@@ -205,7 +206,7 @@ def _inbound_flags(alert_id: int) -> Any:
     return (
         select(InboundMail.message_id.label("mid"), has("reply"), has("auto_reply"),
                has("unsubscribe"), has("complaint"), has("bounce"))
-        .where(InboundMail.alert_id == alert_id)
+        .where(InboundMail.alert_id == alert_id, tied_to_our_message())
         .group_by(InboundMail.message_id)
         .subquery("inb")
     )
@@ -256,7 +257,8 @@ def status_counts(session: Session, alert_ids: list[int] | None = None
 
 def reply_counts(session: Session, alert_ids: list[int] | None = None) -> dict[int, int]:
     """Human replies per alert (index alert_id, kind on inbound_mail)."""
-    query = (select(InboundMail.alert_id, func.count()).where(InboundMail.kind == "reply")
+    query = (select(InboundMail.alert_id, func.count())
+             .where(InboundMail.kind == "reply", tied_to_our_message())
              .group_by(InboundMail.alert_id))
     if alert_ids is not None:
         query = query.where(InboundMail.alert_id.in_(alert_ids))

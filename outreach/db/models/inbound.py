@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from outreach.db.models.base import Base, utcnow
@@ -14,6 +14,7 @@ INBOUND_KINDS = (
     "bounce", "soft_bounce", "reply", "auto_reply", "complaint", "unsubscribe",
     "unmatched", "unparseable",
 )
+SENDER_ONLY = "sender"  # match_method of mail tied to a message by its From/recipient alone
 
 
 class InboundMail(Base):
@@ -44,3 +45,10 @@ class InboundMail(Base):
     message: Mapped[Message | None] = relationship()
 
     __table_args__ = (Index("ix_inbound_mail_alert_kind", "alert_id", "kind"),)
+
+
+def tied_to_our_message() -> ColumnElement[bool]:
+    """Inbound mail that counts (replied, bounced, complained ... in reports and follow-ups):
+    tied to our message by a token or Message-ID, not merely by the address it names, which
+    anyone can forge (README: "What inbound mail can change")."""
+    return InboundMail.match_method.is_distinct_from(SENDER_ONLY)

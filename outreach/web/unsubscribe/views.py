@@ -108,10 +108,11 @@ def act(token: str) -> tuple:
         target = resolve(session, secret, token)
         if target is None:
             return _invalid()
-        unsubscribe(session, target, "one-click" if one_click else "link")
+        new = unsubscribe(session, target, "one-click" if one_click else "link")
         if one_click:
             return "Unsubscribed.\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
-        can_undo = made_by_this_link(session, target)
+        # Undo only for the POST that unsubscribed: a replayed form offers none.
+        can_undo = new and made_by_this_link(session, target)
         return _page("done", target, token=token,
                      undo_token=undo_token(secret, target) if can_undo else None)
 
