@@ -42,11 +42,14 @@ def contacts_group() -> None:
 @click.option("--map", "mapping", multiple=True, metavar="COLUMN=FIELD",
               help="What an unrecognised column holds, e.g. --map Sprache=language "
                    "(FIELD may be 'attribute' or 'ignore'; repeatable).")
+@click.option("--multiline-cells", is_flag=True,
+              help="Accept a quoted cell that runs over lines looking like rows (normally a "
+                   "stray quote, refused).")
 @json_option
 @pass_app
 def import_command(lazy: LazyContext, file: Path, dry_run: bool, update: bool,
                    tags: tuple[str, ...], check_deliverability: bool,
-                   mapping: tuple[str, ...], as_json: bool) -> None:
+                   mapping: tuple[str, ...], multiline_cells: bool, as_json: bool) -> None:
     """Import contacts from a CSV file (any common encoding and delimiter)."""
     from outreach.audit import cli_actor, record
 
@@ -56,7 +59,8 @@ def import_command(lazy: LazyContext, file: Path, dry_run: bool, update: bool,
 
     report = import_csv(lazy.app.checked_sessions(), file, update=update, dry_run=dry_run,
                         tags=tags, check_deliverability=check_deliverability,
-                        mapping=_mapping(mapping), audit=audit)
+                        mapping=_mapping(mapping), audit=audit,
+                        multiline_cells=multiline_cells)
     if as_json:
         echo_json(report.to_json())
     else:
@@ -94,6 +98,8 @@ def _print_report(report: ImportReport) -> None:
         console.print("columns kept as attributes (say what they hold with --map "
                       f"COLUMN=FIELD): {escape(', '.join(report.unknown_columns))}",
                       highlight=False)
+    for warning in report.warnings[:ERRORS_SHOWN]:
+        console.print(f"line {warning.line}: {warning.field}: {warning.reason}", highlight=False)
     for row in report.suppressed_rows[:ERRORS_SHOWN]:
         console.print(f"line {row.line}: suppressed ({row.reason}), not reactivated")
 

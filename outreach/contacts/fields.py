@@ -52,6 +52,9 @@ TYPE_ALIASES = {
 OUTLET_KIND_FOR_TYPE = {"journalist": "media", "ngo": "ngo", "politician": "government"}
 MAX_LENGTH = {"first_name": 200, "last_name": 200, "name": 400, "role": 200, "outlet": 300,
               "website": 500, "label": 100}
+MAX_ATTRIBUTE = 10_000  # characters of a free-text column (Notes ...): longer is cut, warned
+MAX_COLUMNS = 1000  # a wider header row is refused: it is not a contact list
+_SHOWN = 60  # characters of a bad cell quoted in an error
 _SPLIT_LABELS = re.compile(r"[;,]")
 
 
@@ -84,6 +87,7 @@ class ContactRow:
     tags: frozenset[str] = frozenset()
     beats: frozenset[str] = frozenset()
     attributes: dict[str, str] = field(default_factory=dict)
+    warnings: list[RowError] = field(default_factory=list)  # imported, but changed on the way
 
 
 @dataclass(frozen=True)
@@ -97,8 +101,12 @@ class Header:
     def parse(cls, values: list[str], mapping: Mapping[str, str] | None = None) -> Header:
         """`mapping` says what a column the aliases do not know holds: a field name,
         `attribute` (kept as `contact.attributes.LABEL`, the default) or `ignore`."""
+        if len(values) > MAX_COLUMNS:
+            raise UserError(f"{len(values)} columns in the header row; at most {MAX_COLUMNS} "
+                            "are supported (is this a contact list?)")
         columns: dict[str, int] = {}
         extra: dict[str, int] = {}
+        repeats: dict[str, int] = {}
         for index, raw in enumerate(values):
             label = header_label(raw)
             target = (mapping or {}).get(label)
@@ -108,7 +116,7 @@ class Header:
             if name is not None and name not in columns:
                 columns[name] = index
             elif name is None:
-                extra[_unique(label, extra)] = index
+                extra[_unique(label, extra, repeats)] = index
         if "email" not in columns:
             raise UserError(
                 "no email column in the header (expected one of: Email, E-mail, "
@@ -136,11 +144,16 @@ def header_key(label: str) -> str:
     return " ".join(re.sub(r"[-_./:*]+", " ", label.casefold()).split())
 
 
-def _unique(label: str, taken: dict[str, int]) -> str:
-    candidate, n = label, 2
-    while candidate in taken:
-        candidate, n = f"{label} ({n})", n + 1
-    return candidate
+def _unique(label: str, taken: dict[str, int], repeats: dict[str, int]) -> str:
+    """`label`, else `label (n)` for the next free n: `repeats` remembers where each label's
+    count stopped, so 16,000 columns named `x` cost linear, not quadratic, time."""
+    if label not in taken:
+        return label
+    n = repeats.get(label, 2)
+    while f"{label} ({n})" in taken:  # only a header that also spells out `x (2)` loops
+        n += 1
+    repeats[label] = n + 1
+    return f"{label} ({n})"
 
 
 def parse_row(header: Header, line: int, values: list[str], *,
@@ -166,6 +179,11 @@ def parse_row(header: Header, line: int, values: list[str], *,
     row.beats = _labels(cell("beats"), "beats", line, errors)
     row.attributes = {k: values[i].strip() for k, i in header.extra.items()
                       if i < len(values) and values[i].strip()}
+    for key, value in row.attributes.items():
+        if len(value) > MAX_ATTRIBUTE:
+            row.attributes[key] = value[:MAX_ATTRIBUTE]
+            row.warnings.append(RowError(line, key, f"cut to {MAX_ATTRIBUTE} characters "
+                                                    f"(was {len(value)})"))
     return errors or row
 
 
@@ -181,7 +199,8 @@ def _address(raw: str, line: int, errors: list[RowError], check_deliverability: 
     try:
         return display_name, normalize(address, check_deliverability=check_deliverability)
     except InvalidAddress as exc:
-        errors.append(RowError(line, "email", f"{raw!r}: {exc}"))
+        shown = raw if len(raw) <= _SHOWN else raw[:_SHOWN] + "…"
+        errors.append(RowError(line, "email", f"{shown!r}: {exc}"))
         return "", ""
 
 

@@ -51,6 +51,7 @@ class ImportReport:
     outlets_created: int = 0
     seconds: float = 0.0
     errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)  # rows imported with a change
     suppressed_rows: list[SuppressedRow] = field(default_factory=list)
     unknown_columns: list[str] = field(default_factory=list)  # kept as attributes, unmapped
     outcomes: list[RowOutcome] = field(default_factory=list)
@@ -72,6 +73,7 @@ class ImportReport:
             "rejected": self.rejected, "outlets_created": self.outlets_created,
             "seconds": round(self.seconds, 3),
             "errors": [e.to_json() for e in self.errors],
+            "warnings": [w.to_json() for w in self.warnings],
             "suppressed_rows": [s.to_json() for s in self.suppressed_rows],
             "unknown_columns": self.unknown_columns,
             "outcomes": [o.to_json() for o in self.outcomes],

@@ -17,6 +17,7 @@ from outreach.contacts.csvfile import Record, open_csv
 from outreach.contacts.fields import (
     ContactRow,
     Header,
+    RowError,
     check_mapping,
     parse_row,
     split_labels,
@@ -36,19 +37,21 @@ def import_csv(sessions: sessionmaker[Session], path: Path, *, update: bool = Fa
                dry_run: bool = False, tags: Iterable[str] = (),
                check_deliverability: bool = False, source: str | None = None,
                mapping: Mapping[str, str] | None = None,
-               audit: Callable[[Session, ImportReport], object] | None = None) -> ImportReport:
+               audit: Callable[[Session, ImportReport], object] | None = None,
+               multiline_cells: bool = False) -> ImportReport:
     """Import `path` into the contact list and say what happened to every row.
 
     `mapping` names what unrecognised columns hold (`{"Sprache": "language"}`); the columns
     still unrecognised are listed in the report. `audit(session, report)` runs just before
     the commit, so its row commits with the import (never for a dry run).
     Raises UserError, writing nothing, when the file cannot be read at all (missing, binary,
-    no email column, undecodable).
+    no email column, undecodable, a header row wider than MAX_COLUMNS) or a stray quote swallows
+    rows (unless `multiline_cells`).
     """
     started = time.perf_counter()
     path = Path(path)
     mapping = check_mapping(mapping or {})
-    fmt, records = open_csv(path)
+    fmt, records = open_csv(path, multiline_cells=multiline_cells)
     header = _find_header(path, records, mapping)
     report = ImportReport(path=str(path), encoding=fmt.encoding, delimiter=fmt.delimiter,
                           dry_run=dry_run, update=update,
@@ -93,9 +96,11 @@ def _batches(records: Iterator[Record], header: Header, report: ImportReport,
         report.rows += 1
         parsed = parse_row(header, record.line, record.values,
                            check_deliverability=check_deliverability)
+        report.warnings.extend(RowError(record.line, "row", note) for note in record.notes)
         if isinstance(parsed, list):
             report.reject(parsed)
             continue
+        report.warnings.extend(parsed.warnings)
         parsed.tags = parsed.tags | extra_tags
         _place(parsed, seen, firsts, dups, report)
         if len(firsts) + len(dups) >= BATCH_SIZE:
