@@ -144,9 +144,10 @@ def database_error(exc: OperationalError, lazy: object) -> str:
 
 def _fail(message: str) -> None:
     from rich.console import Console
-    from rich.markup import escape
 
-    Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False,
+    from outreach.cli.output import safe
+
+    Console(stderr=True).print(f"[bold red]error:[/] {safe(message)}", highlight=False,
                                soft_wrap=True)
     sys.exit(1)
 

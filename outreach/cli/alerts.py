@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from outreach.cli import LazyContext, pass_app
+from outreach.cli.output import plain
 from outreach.errors import UserError
 
 
@@ -113,8 +114,8 @@ def preview_command(lazy: LazyContext, alert_id: int, contact_email: str | None,
         raise UserError(f"--out {target}: cannot write ({exc.strerror})") from None
     for name, value in msg.items():
         if not name.lower().startswith("content-") and name.lower() != "mime-version":
-            click.echo(f"{name}: {value}")
-    click.echo(f"\n{text}")
+            click.echo(f"{name}: {plain(value)}")
+    click.echo(f"\n{plain(text, lines=True)}")
     click.echo(f"HTML written to {target}", err=True)
     if spam_check:
         from outreach.alerts.spamcheck import spam_score
@@ -153,7 +154,7 @@ def test_command(lazy: LazyContext, alert_id: int, to: str, contact_email: str |
         answer = preview.send_test(alert, contact, address, app.settings)
         record(session, cli_actor(), "alert.test_send", f"alert:{alert_id}", to=[address])
         session.commit()
-    click.echo(f"test copy sent to {address}: {answer}")
+    click.echo(f"test copy sent to {address}: {plain(answer)}")
 
 
 def register(main: click.Group) -> None:

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from outreach.cli import LazyContext, pass_app
-from outreach.cli.output import echo_json
+from outreach.cli.output import echo_json, safe
 from outreach.contacts import export, lifecycle, queries
 from outreach.contacts.import_report import ImportReport
 from outreach.contacts.importer import import_csv
@@ -83,14 +83,14 @@ def _print_report(report: ImportReport) -> None:
     console = Console()
     prefix = "[yellow]dry run, nothing written:[/] " if report.dry_run else ""
     console.print(
-        f"{prefix}{report.rows} rows ({report.encoding}, {report.delimiter!r}): "
+        f"{prefix}{report.rows} rows ({report.encoding}, {safe(repr(report.delimiter))}): "
         f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged, "
         f"{report.duplicates} duplicates merged, {report.suppressed} suppressed (left alone), "
         f"{report.rejected} rejected; {report.outlets_created} new outlets", highlight=False)
     if report.errors:
         table = Table("line", "field", "reason", title="rejected rows")
         for error in report.errors[:ERRORS_SHOWN]:
-            table.add_row(str(error.line), error.field, error.reason)
+            table.add_row(str(error.line), safe(error.field), safe(error.reason))
         console.print(table)
         if len(report.errors) > ERRORS_SHOWN:
             console.print(f"... and {len(report.errors) - ERRORS_SHOWN} more (use --json)")
@@ -99,9 +99,10 @@ def _print_report(report: ImportReport) -> None:
                       f"COLUMN=FIELD): {escape(', '.join(report.unknown_columns))}",
                       highlight=False)
     for warning in report.warnings[:ERRORS_SHOWN]:
-        console.print(f"line {warning.line}: {warning.field}: {warning.reason}", highlight=False)
+        console.print(f"line {warning.line}: {safe(warning.field)}: {safe(warning.reason)}",
+                      highlight=False)
     for row in report.suppressed_rows[:ERRORS_SHOWN]:
-        console.print(f"line {row.line}: suppressed ({row.reason}), not reactivated")
+        console.print(f"line {row.line}: suppressed ({safe(row.reason)}), not reactivated")
 
 
 @contacts_group.command("list")
@@ -128,14 +129,15 @@ def list_command(lazy: LazyContext, where: tuple[str, ...], tags: tuple[str, ...
     if as_json:
         echo_json(rows)
         return
-    table = Table(title=f"{segment.describe()}: {total} contacts")
+    table = Table(title=f"{safe(segment.describe())}: {total} contacts")
     table.add_column("email", no_wrap=True)
     for name in ("name", "outlet", "type", "where", "tags"):
         table.add_column(name)
     for r in rows:
         where = "/".join(v for v in (r["country"], r["language"]) if v)
         kind = r["type"] if r["status"] == "active" else f"{r['type']} ({r['status']})"
-        table.add_row(r["email"], r["name"], r["outlet"], kind, where, ", ".join(r["tags"]))
+        table.add_row(*(safe(v) for v in (r["email"], r["name"], r["outlet"], kind, where,
+                                          ", ".join(r["tags"]))))
     Console().print(table)
     if len(rows) < total:
         Console().print(f"showing {len(rows)} of {total}")
@@ -154,16 +156,17 @@ def show_command(lazy: LazyContext, email: str, as_json: bool) -> None:
         return
     console = Console()
     c = data["contact"]
-    console.print(f"[bold]{c['name'] or c['email']}[/] <{c['email']}>  {c['type']}  "
-                  f"{c['role'] or ''} {('@ ' + c['outlet']) if c['outlet'] else ''}",
+    console.print(f"[bold]{safe(c['name'] or c['email'])}[/] <{safe(c['email'])}>  "
+                  f"{safe(c['type'])}  {safe(c['role'] or '')} "
+                  f"{('@ ' + safe(c['outlet'])) if c['outlet'] else ''}", highlight=False)
+    console.print(f"country {safe(c['country'] or '-')}, language {safe(c['language'] or '-')}, "
+                  f"tags {safe(', '.join(c['tags']) or '-')}, "
+                  f"beats {safe(', '.join(c['beats']) or '-')}, status {safe(c['status'])}",
                   highlight=False)
-    console.print(f"country {c['country'] or '-'}, language {c['language'] or '-'}, "
-                  f"tags {', '.join(c['tags']) or '-'}, beats {', '.join(c['beats']) or '-'}, "
-                  f"status {c['status']}", highlight=False)
     for key, value in c["attributes"].items():
-        console.print(f"  {key}: {value}", highlight=False)
+        console.print(f"  {safe(key)}: {safe(value)}", highlight=False)
     sup = data["suppression"]
-    console.print("suppressed: " + (f"{sup['reason']} via {sup['channel']} at {sup['at']}"
+    console.print("suppressed: " + (safe(f"{sup['reason']} via {sup['channel']} at {sup['at']}")
                                     if sup else "no"), highlight=False)
     _print_history(console, data)
 
@@ -171,12 +174,14 @@ def show_command(lazy: LazyContext, email: str, as_json: bool) -> None:
 def _print_history(console: Console, data: dict[str, Any]) -> None:
     table = Table("at", "what", "detail", title="history")
     for e in data["events"]:
-        table.add_row(e["at"][:19], f"{e['kind']} ({e['channel'] or '-'})", e["detail"] or "")
+        table.add_row(e["at"][:19], safe(f"{e['kind']} ({e['channel'] or '-'})"),
+                      safe(e["detail"] or ""))
     for m in data["messages"]:
         table.add_row(m["sent_at"][:19] if m["sent_at"] else "",
-                      f"message {m['id']}: {m['status']}", f"alert {m['alert_id']}: {m['alert']}")
+                      f"message {m['id']}: {safe(m['status'])}",
+                      f"alert {m['alert_id']}: {safe(m['alert'])}")
     for i in data["inbound"]:
-        table.add_row(i["at"][:19], f"inbound {i['kind']}", (i["subject"] or "")[:80])
+        table.add_row(i["at"][:19], f"inbound {safe(i['kind'])}", safe((i["subject"] or "")[:80]))
     console.print(table)
 
 
@@ -191,7 +196,7 @@ def export_command(lazy: LazyContext, file: Path, where: tuple[str, ...],
     segment = parse_segment(where, tags)
     with session_scope(lazy.app.checked_sessions()) as session:
         count = export.export_csv(session, segment, file)
-    Console().print(f"exported {count} contacts to {file}", highlight=False)
+    Console().print(f"exported {count} contacts to {safe(file)}", highlight=False)
 
 
 @contacts_group.command("unsubscribe")
@@ -204,7 +209,7 @@ def unsubscribe_command(lazy: LazyContext, email: str, reason: str | None) -> No
         contact = lifecycle.find_contact(session, email)
         done = lifecycle.unsubscribe(session, contact, reason)
         address = contact.email
-    Console().print(f"{address}: " + ("unsubscribed" if done else "was already suppressed"),
+    Console().print(f"{safe(address)}: " + ("unsubscribed" if done else "was already suppressed"),
                     highlight=False)
 
 
@@ -218,7 +223,7 @@ def resubscribe_command(lazy: LazyContext, email: str, reason: str) -> None:
         contact = lifecycle.find_contact(session, email)
         done = lifecycle.resubscribe(session, contact, reason)
         address = contact.email
-    Console().print(f"{address}: " + ("resubscribed" if done else "was not suppressed"),
+    Console().print(f"{safe(address)}: " + ("resubscribed" if done else "was not suppressed"),
                     highlight=False)
 
 
@@ -231,7 +236,7 @@ def erase_command(lazy: LazyContext, email: str) -> None:
         contact = lifecycle.find_contact(session, email)
         address = contact.email
         lifecycle.erase(session, contact)
-    Console().print(f"{address}: erased; the address stays suppressed", highlight=False)
+    Console().print(f"{safe(address)}: erased; the address stays suppressed", highlight=False)
 
 
 @click.group("outlets")
@@ -251,7 +256,7 @@ def outlets_list_command(lazy: LazyContext, as_json: bool) -> None:
         return
     table = Table("name", "kind", "country", "contacts", title=f"{len(rows)} outlets")
     for r in rows:
-        table.add_row(r["name"], r["kind"], r["country"], str(r["contacts"]))
+        table.add_row(safe(r["name"]), safe(r["kind"]), safe(r["country"]), str(r["contacts"]))
     Console().print(table)
 
 

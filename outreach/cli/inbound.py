@@ -9,7 +9,7 @@ from rich import box
 from rich.table import Table
 
 from outreach.cli import pass_app
-from outreach.cli.output import echo_json, table_console
+from outreach.cli.output import echo_json, plain, safe, table_console
 
 
 @click.command("poll")
@@ -29,9 +29,9 @@ def poll_command(lazy: Any, limit: int | None, as_json: bool) -> None:
     for kind, count in sorted(report.recorded.items()):
         click.echo(f"  {kind}: {count}")
     for line in report.unparseable:
-        click.echo(f"  unparseable (kept): {line}")
+        click.echo(f"  unparseable (kept): {plain(line)}")
     for line in report.failed:
-        click.echo(f"  failed, will retry next poll: {line}", err=True)
+        click.echo(f"  failed, will retry next poll: {plain(line)}", err=True)
 
 
 @click.command("replies")
@@ -60,10 +60,10 @@ def replies_command(lazy: Any, alert_id: int | None, include_auto: bool, as_json
     for row in rows:
         contact = row["contact"] or {}
         kind = row["kind"] + (" (by sender)" if row["match"] == "sender" else "")
-        table.add_row((row["date"] or "")[:16], kind,
-                      contact.get("name") or contact.get("email") or row["sender"] or "",
-                      (row["outlet"] or {}).get("name", ""),
-                      str((row["alert"] or {}).get("id", "")), _one_line(row["text"], 200))
+        table.add_row((row["date"] or "")[:16], safe(kind),
+                      safe(contact.get("name") or contact.get("email") or row["sender"] or ""),
+                      safe((row["outlet"] or {}).get("name", "")),
+                      str((row["alert"] or {}).get("id", "")), safe(_one_line(row["text"], 200)))
     table_console().print(table)
 
 
@@ -91,8 +91,9 @@ def unmatched_command(lazy: Any, as_json: bool) -> None:
     for col in ("received", "kind", "sender", "subject", "note"):
         table.add_column(col, overflow="fold")
     for row in rows:
-        table.add_row((row["received_at"] or "")[:16], row["kind"], row["sender"] or "",
-                      _one_line(row["subject"] or "", 80), _one_line(row["note"] or "", 120))
+        table.add_row((row["received_at"] or "")[:16], safe(row["kind"]), safe(row["sender"] or ""),
+                      safe(_one_line(row["subject"] or "", 80)),
+                      safe(_one_line(row["note"] or "", 120)))
     table_console().print(table)
 
 

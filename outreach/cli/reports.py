@@ -11,7 +11,7 @@ from rich.table import Table
 
 from outreach.cli import pass_app
 from outreach.cli.alerts import alert_group
-from outreach.cli.output import echo_json, table_console
+from outreach.cli.output import echo_json, safe, table_console
 from outreach.db.session import session_scope
 from outreach.errors import UserError
 from outreach.reports.reach import ReachReport, alert_overview, reach_report
@@ -41,9 +41,9 @@ def print_table(report: ReachReport) -> None:
     body = _body(report, cols)
     keep = [i for i, c in enumerate(cols)
             if c in ALWAYS or any(cells[i] not in (0, "", None) for cells in body)]
-    table = Table(title=f"Alert {report.alert.id}: {report.alert.title} ({report.alert.state})"
-                        f" by {report.by}", highlight=False, box=box.SIMPLE_HEAD, padding=(0, 1),
-                  pad_edge=False, collapse_padding=True)
+    table = Table(title=f"Alert {report.alert.id}: {safe(report.alert.title)} "
+                        f"({safe(report.alert.state)}) by {report.by}", highlight=False,
+                  box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False, collapse_padding=True)
     for i in keep:
         col = cols[i]
         table.add_column(report.by if col == "label" else SHORT.get(col, col),
@@ -51,7 +51,7 @@ def print_table(report: ReachReport) -> None:
     for n, cells in enumerate(body):
         if n == len(body) - 1:
             table.add_section()
-        table.add_row(*(str("" if cells[i] is None else cells[i]) for i in keep),
+        table.add_row(*(safe("" if cells[i] is None else cells[i]) for i in keep),
                       style="bold" if n == len(body) - 1 else None)
     table_console().print(table)
 
@@ -92,7 +92,8 @@ def alert_list(ctx: Any, as_json: bool) -> None:
     for row in rows:
         title = row["title"] + (f" (follow-up of {row['follow_up_of']})"
                                 if row["follow_up_of"] else "")
-        table.add_row(str(row["id"]), title, row["state"], f"{row['sent']}/{row['total']}",
+        table.add_row(str(row["id"]), safe(title), safe(row["state"]),
+                      f"{row['sent']}/{row['total']}",
                       str(row["replies"]), row["created_at"][:16])
     table_console().print(table)
 
