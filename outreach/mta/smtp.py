@@ -32,9 +32,10 @@ from dataclasses import dataclass
 from queue import Queue
 from typing import Literal
 
-from outreach.config import Settings
+from outreach.config import DEV_SECRET, Settings
 from outreach.contacts.addresses import ascii_address
-from outreach.mta.url import SmtpUrl, parse_smtp_url
+from outreach.errors import ConfigError
+from outreach.mta.url import SmtpUrl, is_loopback_host, parse_smtp_url
 
 __all__ = ["SmtpPool", "SmtpResult", "SmtpSender", "SmtpUrl", "classify", "parse_smtp_url",
            "sender_from_settings"]
@@ -439,8 +440,20 @@ def sender_from_settings(settings: Settings, connections: int = 1) -> SmtpSender
     """The sender for OUTREACH_SMTP_URL with the CA file and the development override applied:
     one `SmtpSender`, or an `SmtpPool` when `connections` > 1."""
     url = settings.require_smtp_url()
+    refuse_placeholder_secret(settings.secret_key, parse_smtp_url(url))
     options = {"override_recipient": settings.dev_override_recipient,
                "ca_file": settings.smtp_ca_file}
     if connections > 1:
         return SmtpPool(url, connections, **options)
     return SmtpSender(url, **options)  # type: ignore[arg-type]
+
+
+def refuse_placeholder_secret(secret_key: str, url: SmtpUrl) -> None:
+    """The development placeholder secret is public: links it signs (one-click unsubscribe,
+    undo, tracking) can be forged by anyone. Mail signed with it may go to a loopback relay
+    (tests, `outreach demo`, a local catcher) and nowhere else, whatever OUTREACH_ENV says."""
+    if secret_key == DEV_SECRET and not is_loopback_host(url.host):
+        raise ConfigError(
+            f"OUTREACH_SECRET_KEY: not set (the public development placeholder would sign this "
+            f"mail's unsubscribe links); set a secret of your own before sending through "
+            f"{url.host}, which is not on loopback")
