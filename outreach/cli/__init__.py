@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 from typing import TYPE_CHECKING, NamedTuple
+from urllib.parse import urlsplit
 
 import click
 
@@ -97,9 +98,12 @@ class OutreachGroup(LazyGroup):
         except UserError as exc:
             _fail(str(exc))
         except Exception as exc:
-            if not _is_database_error(exc):
-                raise
-            _fail(database_error(exc, ctx.obj))  # type: ignore[arg-type]
+            if _is_database_error(exc):
+                _fail(database_error(exc, ctx.obj))  # type: ignore[arg-type]
+            message = broker_error(exc, ctx.obj)
+            if message is None:
+                raise  # a bug: the traceback is what a maintainer needs
+            _fail(message)
 
     def main(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
         kwargs["standalone_mode"] = False
@@ -140,6 +144,44 @@ def database_error(exc: OperationalError, lazy: object) -> str:
     if url.get_backend_name() == "sqlite" and url.database and "unable to open" in reason:
         reason += " (does its directory exist?)"
     return f"OUTREACH_DATABASE_URL {where}: cannot use the database: {reason}"
+
+
+def broker_error(exc: BaseException, lazy: object) -> str | None:
+    """One line naming OUTREACH_BROKER_URL (host and port, no password) and the reason, when
+    `exc` is, or was raised from, a broker connection error (kombu, redis); else None.
+
+    Generic on purpose: any command that publishes (send, resume, retry, follow-up ...) may
+    meet a broker that is down, and Celery wraps the client's error in its own."""
+    found = _connection_error(exc)
+    if found is None:
+        return None
+    settings = getattr(getattr(lazy, "_app", None), "settings", None)
+    reason = " ".join(str(found).split()) or type(found).__name__
+    url = getattr(settings, "broker_url", None)
+    if not url:
+        return f"OUTREACH_BROKER_URL: cannot reach the broker: {reason}"
+    parts = urlsplit(url)
+    if parts.password:
+        reason = reason.replace(parts.password, "***")
+    where = f"{parts.scheme}://{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
+    return f"OUTREACH_BROKER_URL {where}: cannot reach the broker: {reason}"
+
+
+def _connection_error(exc: BaseException) -> BaseException | None:
+    """The broker client's connection error in `exc`'s cause/context chain, if any (kombu
+    and redis are imported by then if the command talked to a broker at all)."""
+    kombu, redis = sys.modules.get("kombu.exceptions"), sys.modules.get("redis.exceptions")
+    client = (redis.ConnectionError, redis.TimeoutError) if redis is not None else ()
+    kinds = client + ((kombu.OperationalError,) if kombu is not None else ())
+    seen: BaseException | None = exc
+    for _ in range(20):  # causes form a chain, not a cycle; bounded all the same
+        if seen is None or not kinds:
+            return None
+        if isinstance(seen, kinds):
+            inner = seen.__cause__ or seen.__context__
+            return inner if client and isinstance(inner, client) else seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _fail(message: str) -> None:
