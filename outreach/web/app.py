@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 from pathlib import Path
 
-from flask import Flask, Response, current_app, render_template
+from flask import Flask, Response, abort, current_app, render_template, request
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -30,6 +31,7 @@ def create_app(settings: Settings, app_ctx: AppContext | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = 16 * 1024 * 1024
     app.extensions["outreach"] = app_ctx or AppContext(settings)
     _behind_proxy(app, settings)
+    app.before_request(refuse_unusable_values)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _server_error)
@@ -84,6 +86,27 @@ def _behind_proxy(app: Flask, settings: Settings) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
         )
+
+
+# The database's integer columns are 32-bit on PostgreSQL: a larger id names nothing.
+MAX_ID = 2**31 - 1
+INTEGER_ARGS = ("after", "outlet", "page", "limit", "alert", "contact")
+_ASCII_DIGITS = re.compile(r"[0-9]{1,10}")
+
+
+def refuse_unusable_values() -> None:
+    """404 for an id no row can have, 400 for a query value no query can use: before any view
+    runs, so a 30-digit id, `?page=²` (isdigit() but not int()) or a NUL (PostgreSQL refuses
+    it in text) cannot become a 500, in today's views or tomorrow's."""
+    for value in (request.view_args or {}).values():
+        if isinstance(value, int) and not 0 <= value <= MAX_ID:
+            abort(404)
+    for name, value in request.args.items(multi=True):
+        if "\x00" in value or "\x00" in name:
+            abort(400)
+        if name in INTEGER_ARGS and value and not (
+                _ASCII_DIGITS.fullmatch(value) and int(value) <= MAX_ID):
+            abort(400)
 
 
 def _http_error(exc: HTTPException) -> Response:
