@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import shutil
 import socket
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -61,7 +60,7 @@ def test_alert_test_refuses_a_non_loopback_server_with_the_placeholder_secret(
 def test_workers_sender_refuses_too(settings, url: str) -> None:
     """`sender_from_settings` is what workers, test sends and the embedded worker use."""
     with pytest.raises(ConfigError, match="OUTREACH_SECRET_KEY"):
-        sender_from_settings(replace(settings, secret_key=DEV_SECRET, smtp_url=url))
-    sender_from_settings(replace(settings, smtp_url=url)).close()  # a real secret: allowed
-    sender_from_settings(replace(settings, secret_key=DEV_SECRET,
+        sender_from_settings(settings.replace(secret_key=DEV_SECRET, smtp_url=url))
+    sender_from_settings(settings.replace(smtp_url=url)).close()  # a real secret: allowed
+    sender_from_settings(settings.replace(secret_key=DEV_SECRET,
                                  smtp_url="smtp://127.0.0.1:2525")).close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
@@ -31,7 +30,7 @@ def test_alert_send_with_unreachable_broker_prints_one_line(session, settings, t
     port = free_port()  # nobody listens here
     password = "s3cret-broker-pw"
     url = f"redis://:{password}@127.0.0.1:{port}/0"
-    env = {**os.environ, **settings_env(replace(settings, broker_url=url))}
+    env = {**os.environ, **settings_env(settings.replace(broker_url=url))}
     outreach = os.path.join(os.path.dirname(sys.executable), "outreach")
     result = subprocess.run([outreach, "alert", "send", str(alert.id)], env=env, cwd=tmp_path,
                             capture_output=True, text=True, timeout=100)
