@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import binascii
 import re
-import unicodedata
 from email.charset import Charset
 from functools import lru_cache
 
@@ -33,17 +32,17 @@ _ATOM_WORDS_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+( [A-Za-z0-9!#$%&'*
 _ATOM_RE = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+")
 _CHUNK = 42  # octets per encoded-word: 56 base64 characters, 68 with the wrapper (<= 75)
 _UTF8 = Charset("utf-8")  # header_encode: the shorter of Q and B
-_SPACE_LIKE = frozenset(("Cc", "Zl", "Zp", "Cs"))
+_SPACE_LIKE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")  # Cc Zl Zp Cs
 
 
+@lru_cache(maxsize=4096)
 def display_text(value: str | None) -> str:
     """One line of text for a display name: control characters (C0, C1, line and paragraph
     separators) and runs of whitespace become one space, cut to DISPLAY_MAX characters and
     DISPLAY_MAX_BYTES octets of UTF-8."""
     if not value:
         return ""
-    text = "".join(" " if unicodedata.category(c) in _SPACE_LIKE else c for c in value)
-    text = " ".join(text.split())[:DISPLAY_MAX]
+    text = " ".join(_SPACE_LIKE.sub(" ", value).split())[:DISPLAY_MAX]
     if len(text.encode("utf-8")) > DISPLAY_MAX_BYTES:
         text = text.encode("utf-8")[:DISPLAY_MAX_BYTES].decode("utf-8", "ignore")
     return text.rstrip()
