@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from outreach.config import Settings
 from outreach.contacts.suppression import suppress
 from outreach.db.models import InboundMail, Message, MessageEvent
+from outreach.db.models.inbound import tied_to_our_message
 from outreach.guard.watch import watch_inbound
 from outreach.inbound.classify import Classification
 from outreach.inbound.matching import Match
@@ -152,6 +153,7 @@ def _soft_streak(session: Session, contact_id: int, limit: int) -> bool:
         return False
     bounced = set(session.scalars(
         select(InboundMail.message_id).where(InboundMail.message_id.in_(recent),
-                                             InboundMail.kind.in_(("soft_bounce", "bounce")))
+                                             InboundMail.kind.in_(("soft_bounce", "bounce")),
+                                             tied_to_our_message())  # forged ones don't count
     ))
     return bounced.issuperset(recent)

@@ -52,7 +52,7 @@ def forged_reply(sender: str) -> bytes:
             "Thanks, we will run the story tomorrow.\r\n").encode()
 
 
-def forged_dsn(recipient: str) -> bytes:
+def forged_dsn(recipient: str, action: str = "failed", status: str = "5.1.1") -> bytes:
     return (
         "From: MAILER-DAEMON@mx.evil.test\r\nTo: press@example.org\r\n"
         "Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <forged-3@evil.test>\r\n"
@@ -61,8 +61,8 @@ def forged_dsn(recipient: str) -> bytes:
         "--b1\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
         "--b1\r\nContent-Type: message/delivery-status\r\n\r\n"
         "Reporting-MTA: dns; mx.evil.test\r\n\r\n"
-        f"Final-Recipient: rfc822; {recipient}\r\nAction: failed\r\nStatus: 5.1.1\r\n"
-        "Diagnostic-Code: smtp; 550 5.1.1 user unknown\r\n"
+        f"Final-Recipient: rfc822; {recipient}\r\nAction: {action}\r\nStatus: {status}\r\n"
+        f"Diagnostic-Code: smtp; {status[0]}50 {status} mailbox unavailable\r\n"
         "--b1\r\nContent-Type: text/rfc822-headers\r\n\r\n"
         f"From: press@example.org\r\nTo: {recipient}\r\nSubject: Urgent\r\n"
         "Message-ID: <guessed-123@example.org>\r\n--b1--\r\n").encode()
@@ -130,3 +130,27 @@ def test_forged_mail_changes_nothing_and_is_kept_for_a_person(
     with sessions() as session:
         statuses = dict(session.execute(select(Contact.email, Contact.status)).all())
         assert statuses == {VICTIM: "active", REPLIER: "active", GENUINE: "unsubscribed"}
+
+
+def test_forged_soft_bounces_do_not_count_towards_the_soft_bounce_limit(
+        imap_server: ImapServer, db_url: str, sessions) -> None:
+    """A forged soft bounce is stored but is no evidence: with a limit of 2, one forged and
+    one genuine soft bounce in a row must not suppress the contact."""
+    from outreach.context import AppContext
+    from outreach.inbound.poll import poll_mailbox
+
+    settings = make_test_settings(database_url=db_url, imap_url=imap_server.url,
+                                  soft_bounce_limit=2)
+    address = "full.box@example.net"
+    with sessions() as session:
+        first = make_sent_alert(session, settings, [address], title="First")
+        make_sent_alert(session, settings, [address], title="Second")
+    imap_server.append(forged_dsn(address, action="delayed", status="4.2.2"))
+    assert poll_mailbox(AppContext(settings)).recorded == {"soft_bounce": 1}
+    imap_server.append(readdressed("dsn-exim-mailbox-full.eml", settings,
+                                   first.messages[address]))
+    report = poll_mailbox(AppContext(settings))
+    assert report.recorded == {"soft_bounce": 1} and report.suppressed == 0, report
+    with sessions() as session:
+        assert session.scalars(select(Contact.status)).one() == "active"
+        assert session.scalar(select(func.count()).select_from(Suppression)) == 0
