@@ -72,7 +72,6 @@ def skeleton(from_name: str, from_addr: str, org_name: str, sender_domain: str, 
     key = repr((from_name, from_addr, org_name, sender_domain, language, text_cte, html_cte))
     boundary = "==outreach-" + hashlib.sha256(key.encode()).hexdigest()[:32] + "=="
     msg = EmailMessage(policy=SMTP)
-    msg["From"] = Address(display_name=from_name, addr_spec=from_addr)
     msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["List-Id"] = f'"{quote(org_name)}" <alerts.{sender_domain}>'
     msg.set_content(_PLACEHOLDER_TEXT, subtype="plain", charset="utf-8", cte=text_cte)
@@ -89,7 +88,7 @@ def skeleton(from_name: str, from_addr: str, org_name: str, sender_domain: str, 
     if not (rest and after_html):
         raise RuntimeError("placeholder bodies not found in the serialised skeleton")
     return Skeleton(
-        from_line=lines["from"],
+        from_line=address_line("From", from_name, from_addr),  # never the stdlib folder
         list_lines=lines["list-unsubscribe-post"] + lines["list-id"],
         mime_lines=lines["mime-version"] + lines["content-type"] + lines["content-language"],
         before_text=b"\r\n" + before_text, between=between, after_html=after_html,
