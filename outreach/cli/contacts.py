@@ -7,7 +7,6 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from outreach.cli import LazyContext, pass_app
@@ -96,7 +95,7 @@ def _print_report(report: ImportReport) -> None:
             console.print(f"... and {len(report.errors) - ERRORS_SHOWN} more (use --json)")
     if report.unknown_columns:
         console.print("columns kept as attributes (say what they hold with --map "
-                      f"COLUMN=FIELD): {escape(', '.join(report.unknown_columns))}",
+                      f"COLUMN=FIELD): {safe(', '.join(report.unknown_columns))}",
                       highlight=False)
     for warning in report.warnings[:ERRORS_SHOWN]:
         console.print(f"line {warning.line}: {safe(warning.field)}: {safe(warning.reason)}",
