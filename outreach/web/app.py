@@ -101,6 +101,8 @@ def refuse_unusable_values() -> None:
     for value in (request.view_args or {}).values():
         if isinstance(value, int) and not 0 <= value <= MAX_ID:
             abort(404)
+        if isinstance(value, str) and "\x00" in value:
+            abort(404)
     for name, value in request.args.items(multi=True):
         if "\x00" in value or "\x00" in name:
             abort(400)

@@ -26,6 +26,7 @@ CASES = [
     ("/dashboard/alerts/1?page=%C2%B2", 400),
     (f"/dashboard/alerts/1?page={HUGE}", 400),
     ("/dashboard/alerts/1?country=%00", 400),
+    ("/dashboard/contacts/import/a%00b", 404),
 ]
 
 

@@ -32,8 +32,8 @@ def test_alert_send_with_unreachable_broker_prints_one_line(session, settings, t
     url = f"redis://:{password}@127.0.0.1:{port}/0"
     env = {**os.environ, **settings_env(settings.replace(broker_url=url))}
     outreach = os.path.join(os.path.dirname(sys.executable), "outreach")
-    result = subprocess.run([outreach, "alert", "send", str(alert.id)], env=env, cwd=tmp_path,
-                            capture_output=True, text=True, timeout=100)
+    result = subprocess.run([outreach, "alert", "send", str(alert.id), "--yes"], env=env,
+                            cwd=tmp_path, capture_output=True, text=True, timeout=100)
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 1, result.stderr[-3000:]
     assert len(lines) == 1, result.stderr[-3000:]
