@@ -27,6 +27,7 @@ from outreach.audit import SYSTEM, record
 from outreach.config import Settings
 from outreach.db.models import Alert, AlertDomainGuard, Contact, InboundMail, Message, MessageEvent
 from outreach.db.models.base import utcnow
+from outreach.db.models.inbound import tied_to_our_message
 from outreach.guard import rules
 from outreach.guard.held import held_by_guard
 from outreach.guard.rules import Figures, GuardLimits, Trip
@@ -53,7 +54,8 @@ def figures(session: Session, alert_id: int) -> Figures:
                                                    Message.status.in_(("sent", "bounced")))
         .group_by(Message.status)).all())
     complaints = session.scalar(select(func.count()).select_from(InboundMail).where(
-        InboundMail.alert_id == alert_id, InboundMail.kind == "complaint")) or 0
+        InboundMail.alert_id == alert_id, InboundMail.kind == "complaint",
+        tied_to_our_message())) or 0  # forged reports (sender-only) are no evidence
     sent, bounced = counts.get("sent", 0), counts.get("bounced", 0)
     return Figures(attempts=sent + bounced, hard_bounces=bounced, delivered=sent,
                    complaints=complaints)
@@ -198,7 +200,8 @@ def _complaint_replies(session: Session, alert_id: int) -> list[dict[str, Any]]:
     rows = session.execute(
         select(Contact.email, InboundMail.sender, InboundMail.subject, InboundMail.received_at)
         .outerjoin(Contact, Contact.id == InboundMail.contact_id)
-        .where(InboundMail.alert_id == alert_id, InboundMail.kind == "complaint")
+        .where(InboundMail.alert_id == alert_id, InboundMail.kind == "complaint",
+               tied_to_our_message())
         .order_by(InboundMail.id.desc()).limit(rules.REPLIES_KEPT))
     return [{"email": e, "text": f"complaint from {s or 'unknown'}: {subj or ''}"[:300],
              "at": at.isoformat()} for e, s, subj, at in reversed(rows.all())]

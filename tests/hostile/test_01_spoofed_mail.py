@@ -154,3 +154,26 @@ def test_forged_soft_bounces_do_not_count_towards_the_soft_bounce_limit(
     with sessions() as session:
         assert session.scalars(select(Contact.status)).one() == "active"
         assert session.scalar(select(func.count()).select_from(Suppression)) == 0
+
+
+def test_forged_complaints_do_not_pause_a_sending_alert(
+        imap_server: ImapServer, settings: Settings, sessions) -> None:
+    """The deliverability guard pauses an alert above 0.3 % complaints: forged ARF reports
+    must not count towards it. 400 delivered, 1 genuine complaint (0.25 %) and 5 forged."""
+    from outreach.context import AppContext
+    from outreach.db.models import Alert
+    from outreach.inbound.poll import poll_mailbox
+
+    emails = [f"reader{i}@example.net" for i in range(400)]
+    with sessions() as session:
+        sent = make_sent_alert(session, settings, emails)
+        session.get(Alert, sent.alert_id).state = "sending"
+        session.commit()
+    imap_server.append(*(forged_arf(e).replace(b"forged-4@", f"forged-arf-{i}@".encode())
+                         for i, e in enumerate(emails[:5])))
+    genuine = readdressed("arf-complaint.eml", settings, sent.messages[emails[9]])
+    imap_server.append(genuine.replace(b"annoyed.reader@example.com", emails[9].encode()))
+    report = poll_mailbox(AppContext(settings))
+    assert report.recorded == {"complaint": 6} and report.suppressed == 1, report
+    with sessions() as session:
+        assert session.get(Alert, sent.alert_id).state == "sending"
