@@ -31,9 +31,9 @@ Cli = Callable[..., Result]
 
 
 def test_example_file_imports_every_row_and_segments_by_country(run_cli: Cli) -> None:
-    with (ROOT / "contacts.csv.example").open(encoding="utf-8") as f:
+    with (ROOT / "examples" / "contacts.csv.example").open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    report = json_output(run_cli("contacts", "import", str(ROOT / "contacts.csv.example"),
+    report = json_output(run_cli("contacts", "import", str(ROOT / "examples" / "contacts.csv.example"),
                                  "--json"))
     assert (report["created"], report["rejected"], report["errors"]) == (len(rows), 0, [])
     assert len(rows) >= 28
