@@ -33,8 +33,8 @@ from queue import Queue
 from typing import Literal
 
 from outreach.config import Settings
+from outreach.config.urls import SmtpUrl, parse_smtp_url
 from outreach.contacts.addresses import ascii_address
-from outreach.mta.url import SmtpUrl, parse_smtp_url
 
 __all__ = ["SmtpPool", "SmtpResult", "SmtpSender", "SmtpUrl", "classify", "parse_smtp_url",
            "sender_from_settings"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from outreach.config import load_settings
+from outreach.config.rate_limits import parse_rate, parse_rate_limits
 from outreach.errors import ConfigError
 from outreach.sending.ratelimit import LocalRateLimiter, _Rates
-from outreach.sending.ratelimit_config import parse_rate, parse_rate_limits
 
 
 def test_parse_full_example() -> None:

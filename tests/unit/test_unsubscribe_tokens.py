@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from outreach.contacts.unsubscribe import LinkTarget, message_id_from_link
 from outreach.db.models import Alert, AlertVariant, Contact, Message
+from outreach.inbound.unsubscribe import LinkTarget, message_id_from_link
 from outreach.mail.links import unsubscribe_url
 from outreach.mail.tokens import message_token, sign_link
 from tests.fixtures.db import TEST_SECRET, make_test_settings

@@ -24,12 +24,12 @@ from flask import (
 )
 from sqlalchemy.orm import Session
 
-from outreach.alerts import preview
 from outreach.alerts.compile import compile_variant
 from outreach.audit import record
 from outreach.contacts.lifecycle import find_contact
 from outreach.db.models import Alert, AlertVariant
 from outreach.errors import UserError
+from outreach.mail import preview
 from outreach.web.app import app_context
 from outreach.web.dashboard import alert_forms
 from outreach.web.dashboard.roles import current_actor, current_user, requires

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 LINK_CHANNELS = ("link", "one-click")
 UNDO_REASON = "undo from confirmation page"
 UNDO_MAX_AGE = 15 * 60  # seconds: "right after", not a general resubscribe path
-_UNDO_SALT = "outreach.contacts.unsubscribe-undo"
+_UNDO_SALT = "outreach.contacts.unsubscribe-undo"  # its old home; kept: issued tokens stay valid
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
 
+from outreach.config.rate_limits import parse_rate_limits
+from outreach.config.urls import parse_smtp_url
 from outreach.errors import ConfigError
 
 DEV_SECRET = "dev-insecure-secret-change-me"  # noqa: S105 - only used when OUTREACH_ENV=development
@@ -85,7 +87,7 @@ class Settings(BaseSettings):
     sweep_seconds: Seconds = 2.0
     requeue_after_seconds: Seconds = 300.0
     slow_down_seconds: Seconds = 5.0
-    rate_limit: str = ""  # e.g. "20/s;gmail.com=5/s;*=10/s" (outreach/sending/ratelimit_config)
+    rate_limit: str = ""  # e.g. "20/s;gmail.com=5/s;*=10/s" (outreach/config/rate_limits)
     # sending liveness and back-pressure (issue 10: outreach/sending/liveness.py, pressure.py)
     heartbeat_seconds: Annotated[float, Field(gt=0)] = 2.0  # each worker says it is alive
     worker_dead_after_seconds: Annotated[float, Field(gt=0)] = 15.0  # then its claims go back
@@ -271,12 +273,8 @@ def validate(s: Settings) -> None:
     _check_url("OUTREACH_BROKER_URL", s.broker_url, ("redis", "rediss", "memory", "sentinel"))
     _check_url("OUTREACH_SMTP_URL", s.smtp_url, ("smtp", "smtps", "smtp+starttls"))
     if s.smtp_url:
-        from outreach.mta.url import parse_smtp_url
-
         parse_smtp_url(s.smtp_url)
     if s.rate_limit:
-        from outreach.sending.ratelimit_config import parse_rate_limits
-
         parse_rate_limits(s.rate_limit)
     _check_url("OUTREACH_IMAP_URL", s.imap_url, ("imap", "imaps", "imap+starttls"))
     _check_url("OUTREACH_BASE_URL", s.base_url, ("http", "https"))

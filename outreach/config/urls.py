@@ -1,9 +1,10 @@
-"""`OUTREACH_SMTP_URL` parsing: `smtp://`, `smtp+starttls://` and `smtps://` with optional
-`user:password@` (percent-encoded) and query options (`?timeout=10&helo=mail.example.org`).
+"""The mail servers' URLs: `OUTREACH_SMTP_URL` parsed into an `SmtpUrl` (`smtp://`,
+`smtp+starttls://` and `smtps://` with optional `user:password@`, percent-encoded, and query
+options such as `?timeout=10&helo=mail.example.org`), and the loopback rule that both
+`OUTREACH_SMTP_URL` and `OUTREACH_IMAP_URL` follow.
 
-Kept apart from `outreach.mta.smtp` so that settings validation and the CLI can check a URL
-without opening anything. `is_loopback_host` is also the rule for the inbound mailbox's URL
-(`outreach.inbound.imap`): inbound comes after mta in the pipeline and may use it.
+Part of the configuration layer, not of `outreach.mta`: settings are checked here when they are
+loaded, without opening anything, and the configuration imports no stage of the pipeline.
 """
 
 from __future__ import annotations

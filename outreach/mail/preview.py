@@ -12,7 +12,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any, cast
 
-from outreach.alerts.create import pick_variant
+from outreach.alerts.repository import pick_variant
 from outreach.config import Settings
 from outreach.contacts.addresses import InvalidAddress, normalize
 from outreach.db.models import Alert, Contact
