@@ -13,7 +13,7 @@ from outreach.config import Settings
 from outreach.db.models import Alert, AlertVariant, Contact, Outlet
 from tests.fixtures.db import make_test_settings
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def settings(**overrides: Any) -> Settings:

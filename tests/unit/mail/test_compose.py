@@ -9,7 +9,7 @@ import pytest
 from outreach.db.models import Alert, AlertVariant
 from outreach.mail.compose import compose, pick_variant, render
 from outreach.mail.tokens import find_tagged, message_token, read_link
-from tests.unit.alerts.helpers import (
+from tests.support.alerts import (
     SIMPLE,
     alert,
     contact,

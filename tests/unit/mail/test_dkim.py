@@ -18,7 +18,7 @@ from outreach.config import load_settings
 from outreach.errors import ConfigError
 from outreach.mail.compose import compose
 from outreach.mail.dkim import CANONICALIZE, SIGNED_HEADERS, signer_for
-from tests.unit.alerts.helpers import SIMPLE, alert, contact, settings, variant_from_text
+from tests.support.alerts import SIMPLE, alert, contact, settings, variant_from_text
 
 NO_KEY = serialization.NoEncryption()
 

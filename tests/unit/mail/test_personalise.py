@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from outreach.mail.compose import render
-from tests.unit.alerts.helpers import SIMPLE, alert, contact, settings, variant_from_text
+from tests.support.alerts import SIMPLE, alert, contact, settings, variant_from_text
 
 BODY = "# T\n\nHi {{ contact.first_name | default(\"colleague\") }}! [{{ contact.role }}]\n" \
        "Lang {{ contact.language }} / {{ contact.attributes.region }}.\n"

@@ -14,8 +14,7 @@ import pytest
 from outreach.db.models import AlertVariant
 from outreach.mail import mime_template
 from outreach.mail.compose import compose
-from tests.support.mime_reference import reference_message
-from tests.unit.alerts.helpers import (
+from tests.support.alerts import (
     SIMPLE,
     alert,
     contact,
@@ -24,6 +23,7 @@ from tests.unit.alerts.helpers import (
     variant_from_file,
     variant_from_text,
 )
+from tests.support.mime_reference import reference_message
 
 CFG = settings(from_address="Example Rights Foundation <press@example.org>",
                mailbox="inbox@example.org", base_url="https://alerts.example.org")
