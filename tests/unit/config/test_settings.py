@@ -136,3 +136,14 @@ def test_to_environ_round_trips():
                  from_address="Desk <desk@example.org>")
     assert load_settings(to_environ(s)) == s
     assert s.replace(trusted_proxies=0).trusted_proxies == 0
+
+
+def test_a_dotenv_file_fills_in_and_the_environment_wins(tmp_path, monkeypatch):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("OUTREACH_ORG_NAME=From the file\nOUTREACH_SEND_BATCH_SIZE=7\n")
+    monkeypatch.setenv("OUTREACH_SEND_BATCH_SIZE", "9")
+    s = load_settings(dotenv=dotenv)
+    assert (s.org_name, s.send_batch_size) == ("From the file", 9)
+    dotenv.write_text("OUTREACH_ORG_NAEM=typo\n")
+    with pytest.raises(ConfigError, match="did you mean OUTREACH_ORG_NAME"):
+        load_settings(dotenv=dotenv)
