@@ -139,6 +139,7 @@ def test_command(lazy: LazyContext, alert_id: int, to: str, contact_email: str |
     from outreach.contacts.addresses import InvalidAddress, normalize
     from outreach.contacts.lifecycle import find_contact
     from outreach.mail import preview
+    from outreach.sending import copies
 
     app = lazy.app
     app.settings.require_smtp_url("say which SMTP server sends test copies")
@@ -150,7 +151,7 @@ def test_command(lazy: LazyContext, alert_id: int, to: str, contact_email: str |
         alert = get_alert(session, alert_id, label="alert")
         contact = (find_contact(session, contact_email, option="--contact") if contact_email
                    else preview.sample_contact(language))
-        answer = preview.send_test(alert, contact, address, app.settings)
+        answer = copies.send_test(alert, contact, address, app.settings)
         record(session, cli_actor(), "alert.test_send", f"alert:{alert_id}", to=[address])
         session.commit()
     click.echo(f"test copy sent to {address}: {answer}")

@@ -14,9 +14,7 @@ from typing import Any, cast
 
 from outreach.alerts.repository import pick_variant
 from outreach.config import Settings
-from outreach.contacts.addresses import InvalidAddress, normalize
 from outreach.db.models import Alert, Contact
-from outreach.errors import UserError
 from outreach.mail.compose import TEST_MESSAGE_ID, ComposedMail, compose
 
 
@@ -74,26 +72,3 @@ def parts(mail: ComposedMail) -> tuple[EmailMessage, str, str]:
     html = msg.get_body(("html",))
     return (msg, text.get_content() if text else "",  # type: ignore[union-attr]
             html.get_content() if html else "")  # type: ignore[union-attr]
-
-
-def send_test(alert: Alert, contact: Contact | StandIn, to: str, settings: Settings) -> str:
-    """Send one copy marked [TEST] to `to`, personalised as `contact`; the server's answer.
-
-    Raises UserError for a bad address, no SMTP server, or a copy the server did not accept.
-    """
-    from outreach.mta.smtp import sender_from_settings
-
-    settings.require_smtp_url("say which SMTP server sends test copies")
-    try:
-        address = normalize(to)
-    except InvalidAddress as exc:
-        raise UserError(f"{to!r}: {exc}") from None
-    mail = compose_copy(alert, readdressed(contact, address), settings, test=True)
-    sender = sender_from_settings(settings)  # CA file and dev override applied
-    try:
-        result = sender.send(mail.envelope_from, mail.recipient, mail.data)
-    finally:
-        sender.close()
-    if result.outcome != "sent":
-        raise UserError(f"test copy to {address} not accepted: {result.code} {result.text}")
-    return f"{result.code} {result.text}"

@@ -30,6 +30,7 @@ from outreach.contacts.lifecycle import find_contact
 from outreach.db.models import Alert, AlertVariant
 from outreach.errors import UserError
 from outreach.mail import preview
+from outreach.sending import copies
 from outreach.web.app import app_context
 from outreach.web.dashboard import alert_forms
 from outreach.web.dashboard.roles import current_actor, current_user, requires
@@ -131,7 +132,7 @@ def send_test(alert_id: int) -> Any:
             contact = _contact(session, request.form.get("preview_contact", "").strip(),
                                language)
             for address in addresses:
-                preview.send_test(alert, contact, address, settings)
+                copies.send_test(alert, contact, address, settings)
                 sent.append(address)
         except UserError as exc:
             error = str(exc)
