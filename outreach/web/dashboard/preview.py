@@ -13,7 +13,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     flash,
     make_response,
@@ -34,7 +33,7 @@ from outreach.sending import copies
 from outreach.web.app import app_context
 from outreach.web.dashboard import alert_forms
 from outreach.web.dashboard.roles import current_actor, current_user, requires
-from outreach.web.dashboard.views import db
+from outreach.web.dashboard.views import alert_or_404, db
 
 PREVIEW_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data: https:; "
                "frame-src 'self' about:; frame-ancestors 'self'; base-uri 'none'; "
@@ -73,9 +72,7 @@ def _document(alert: Alert, email: str, language: str) -> Response:
 def stored(alert_id: int) -> Response:
     """The frame for a stored alert: ?language=ru&contact=anna@example.org."""
     with db() as session:
-        alert = session.get(Alert, alert_id)
-        if alert is None:
-            abort(404)
+        alert = alert_or_404(session, alert_id)
         session.expunge(alert)
     return _document(alert, request.args.get("contact", "").strip()[:320],
                      request.args.get("preview_language", "").strip()[:2])
@@ -125,9 +122,7 @@ def send_test(alert_id: int) -> Any:
     sent: list[str] = []
     error = None
     with db() as session:
-        alert = session.get(Alert, alert_id)
-        if alert is None:
-            abort(404)
+        alert = alert_or_404(session, alert_id)
         try:
             contact = _contact(session, request.form.get("preview_contact", "").strip(),
                                language)
