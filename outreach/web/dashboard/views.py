@@ -26,11 +26,11 @@ from outreach.audit import record
 from outreach.db.models import MESSAGE_STATUSES, Alert
 from outreach.db.session import session_scope
 from outreach.errors import UserError
-from outreach.guard.resume import resume_everything
-from outreach.guard.view import guard_view
 from outreach.reports.reach import alert_overview, reach_report, reply_counts, status_counts
 from outreach.reports.rows import DIMENSIONS, filter_rows, summary
 from outreach.reports.table import write_rows
+from outreach.sending.guard.view import guard_view
+from outreach.sending.resume import resume_everything
 from outreach.web.app import app_context
 from outreach.web.dashboard.chart import outcomes_svg
 from outreach.web.dashboard.queries import outcome_timeline, replies

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from outreach.errors import UserError
-from outreach.guard import rules
-from outreach.guard.rules import Figures, GuardLimits
+from outreach.sending.guard import rules
+from outreach.sending.guard.rules import Figures, GuardLimits
 
 LIMITS = GuardLimits()
 

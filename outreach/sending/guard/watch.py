@@ -27,9 +27,9 @@ from outreach.audit import SYSTEM, record
 from outreach.config import Settings
 from outreach.db.models import Alert, AlertDomainGuard, Contact, InboundMail, Message, MessageEvent
 from outreach.db.models.base import utcnow
-from outreach.guard import rules
-from outreach.guard.held import held_by_guard
-from outreach.guard.rules import Figures, GuardLimits, Trip
+from outreach.sending.guard import rules
+from outreach.sending.guard.held import held_by_guard
+from outreach.sending.guard.rules import Figures, GuardLimits, Trip
 from outreach.sending.states import next_alert_state
 
 

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from outreach.config import Settings
 from outreach.db.models import Alert, AlertDomainGuard, Contact, Message
 from outreach.errors import UserError
-from outreach.guard.held import address_in
-from outreach.guard.rules import GuardLimits
-from outreach.guard.watch import figures
+from outreach.sending.guard.held import address_in
+from outreach.sending.guard.rules import GuardLimits
+from outreach.sending.guard.watch import figures
 
 
 def guard_view(session: Session, settings: Settings, alert_id: int) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import pytest
 
 from outreach.config import load_settings
 from outreach.errors import ConfigError
-from outreach.guard.rules import GuardLimits
+from outreach.sending.guard.rules import GuardLimits
 
 
 def test_defaults_and_environment(tmp_path) -> None:

@@ -1,4 +1,7 @@
-"""Resuming what the guard paused: the alert, its paused domains, or both in one action."""
+"""Resuming what the guard paused: the alert, its paused domains, or both in one action.
+
+Beside `control`, not inside `outreach.sending.guard`: it drives `control.resume`, and control
+calls the guard, so the guard itself never imports control (no cycle)."""
 
 from __future__ import annotations
 
@@ -12,8 +15,8 @@ from outreach.audit import Actor, record
 from outreach.db.models import AlertDomainGuard, Contact, Message
 from outreach.db.models.base import utcnow
 from outreach.errors import UserError
-from outreach.guard.held import address_in
 from outreach.sending import control
+from outreach.sending.guard.held import address_in
 
 
 @dataclass
