@@ -1,6 +1,6 @@
 # One image for every role (web, worker, beat, migrate): the command picks the role.
-# The package is installed editable from /app, so /app/templates sits next to /app/outreach
-# (the code loads templates relative to the repository root).
+# Templates, static files, migrations and examples are package data (see pyproject.toml), so
+# the code finds them through the installed package, editable here or from a wheel.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -1,7 +1,8 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   - creates .venv, installs, runs a whole blast on the embedded default
 #                 (SQLite, in-process Celery worker, local SMTP sink; no Redis/PostgreSQL/SMTP)
-#   make test   - creates .venv, installs with test extras, runs ruff and the test suite
+#   make test   - creates .venv, installs with test extras, runs ruff, the dependency
+#                 contract (import-linter, .importlinter) and the test suite
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -23,6 +24,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 unit: $(STAMP)
@@ -33,6 +35,7 @@ integration: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/ruff format --check outreach workers
 
 # Every benchmark; each prints JSON lines (needs PostgreSQL and Redis, like the integration tests).

@@ -14,6 +14,7 @@ import re
 import secrets
 import textwrap
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,8 @@ from outreach.alerts.templating import TEXT_ENV, compiled, probe_context, unknow
 from outreach.config import Settings
 from outreach.errors import UserError
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "email"
+# The email layouts, wherever the package is installed (a wheel carries them as package data).
+TEMPLATES = Path(str(resources.files("outreach.templates") / "email"))
 _SNIPPET_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 _JINJA_OPEN_RE = re.compile(r"\{(?=[{%#])")
 

@@ -16,7 +16,7 @@ from outreach.alerts.repository import get_alert
 from outreach.alerts.source import AlertSource, read_source, with_language
 from outreach.config import Settings
 from outreach.contacts.segments import Segment
-from outreach.db.models import Alert, AlertVariant, Contact
+from outreach.db.models import Alert, AlertVariant
 from outreach.errors import UserError
 
 
@@ -118,13 +118,3 @@ def _variant_sources(main: AlertSource, variants: dict[str, Path]) -> list[Alert
 
 def _title(source: AlertSource) -> str:
     return " ".join((source.subject or str(source.path)).split())[:500]
-
-
-def pick_variant(alert: Alert, contact: Contact) -> AlertVariant:
-    """The variant in the contact's language, else the alert's default language, else any."""
-    by_language = {v.language: v for v in alert.variants}
-    if not by_language:
-        raise UserError(f"alert {alert.id} has no content variants")
-    return (by_language.get((contact.language or "").lower())
-            or by_language.get(alert.default_language)
-            or next(iter(by_language.values())))

@@ -34,11 +34,11 @@ from sqlalchemy.orm import Session, aliased, object_session
 from outreach.alerts.repository import get_alert
 from outreach.alerts.source import AlertSource
 from outreach.config import Settings
+from outreach.contacts.addresses import email_domain
 from outreach.contacts.suppression import not_suppressed
 from outreach.db.models import Alert, Contact, InboundMail, Message
 from outreach.db.models.inbound import tied_to_our_message
 from outreach.errors import UserError
-from outreach.reports.reach import email_domain
 
 
 @dataclass(frozen=True)

@@ -96,9 +96,9 @@ def create_command(lazy: LazyContext, file: Path, variants: tuple[str, ...],
 def preview_command(lazy: LazyContext, alert_id: int, contact_email: str | None,
                     language: str | None, out: Path | None, spam_check: bool) -> None:
     """Render ALERT_ID exactly as a send would: write the HTML, print headers and text."""
-    from outreach.alerts import preview
     from outreach.alerts.repository import get_alert
     from outreach.contacts.lifecycle import find_contact
+    from outreach.mail import preview
 
     app = lazy.app
     with app.checked_sessions()() as session:
@@ -135,11 +135,12 @@ def preview_command(lazy: LazyContext, alert_id: int, contact_email: str | None,
 def test_command(lazy: LazyContext, alert_id: int, to: str, contact_email: str | None,
                  language: str | None) -> None:
     """Send one copy of ALERT_ID marked [TEST] to ADDRESS through OUTREACH_SMTP_URL."""
-    from outreach.alerts import preview
     from outreach.alerts.repository import get_alert
     from outreach.audit import cli_actor, record
     from outreach.contacts.addresses import InvalidAddress, normalize
     from outreach.contacts.lifecycle import find_contact
+    from outreach.mail import preview
+    from outreach.sending import copies
 
     app = lazy.app
     app.settings.require_smtp_url("say which SMTP server sends test copies")
@@ -151,7 +152,7 @@ def test_command(lazy: LazyContext, alert_id: int, to: str, contact_email: str |
         alert = get_alert(session, alert_id, label="alert")
         contact = (find_contact(session, contact_email, option="--contact") if contact_email
                    else preview.sample_contact(language))
-        answer = preview.send_test(alert, contact, address, app.settings)
+        answer = copies.send_test(alert, contact, address, app.settings)
         record(session, cli_actor(), "alert.test_send", f"alert:{alert_id}", to=[address])
         session.commit()
     click.echo(f"test copy sent to {address}: {plain(answer)}")

@@ -11,6 +11,7 @@ import shutil
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import resources
 from pathlib import Path
 
 import click
@@ -22,15 +23,16 @@ from outreach.context import AppContext
 from outreach.db.session import session_scope, upgrade
 from outreach.errors import UserError
 
-PROJECT = Path(__file__).resolve().parents[2]
 DEMO_TUNING = {"sweep_seconds": 0.5, "retry_schedule": (1.0, 2.0, 5.0)}
 
 
 def find_example(name: str) -> Path:
-    for base in (Path.cwd(), PROJECT):
-        if (base / name).exists():
-            return base / name
-    raise UserError(f"{name}: not found here or in {PROJECT} (run the demo from a checkout)")
+    """An example file shipped with the package (the repository's examples/ folder), so that
+    the demo runs from an installed wheel, in any directory."""
+    path = Path(str(resources.files("outreach.examples") / name))
+    if not path.is_file():
+        raise UserError(f"{name}: not found in {path.parent} (a broken install?)")
+    return path
 
 
 @contextmanager
@@ -59,7 +61,7 @@ def demo_cmd(directory: Path) -> None:
     from outreach.cli.sending import drive
 
     console = Console()
-    contacts_csv, alert_md = find_example("contacts.csv.example"), find_example("examples/alert.md")
+    contacts_csv, alert_md = find_example("contacts.csv.example"), find_example("alert.md")
     directory.mkdir(parents=True, exist_ok=True)
     for old in directory.glob("demo.sqlite*"):
         old.unlink()

@@ -32,9 +32,9 @@ def guard_cmd(lazy: LazyContext, alert_id: int, overrides: tuple[str, ...], swit
     on, an automatic pause with its reason and replies, and paused recipient domains."""
     from outreach.alerts.repository import get_alert
     from outreach.audit import cli_actor, record
-    from outreach.guard.resume import resume_domains
-    from outreach.guard.rules import parse_override
-    from outreach.guard.view import guard_view
+    from outreach.sending.guard.rules import parse_override
+    from outreach.sending.guard.view import guard_view
+    from outreach.sending.resume import resume_domains
 
     app = lazy.app
     changes = dict(parse_override(o) for o in overrides)  # all checked before anything changes
@@ -64,7 +64,7 @@ def guard_cmd(lazy: LazyContext, alert_id: int, overrides: tuple[str, ...], swit
 
 
 def _print(view: dict[str, Any], alert_id: int, resumed: list[str]) -> None:
-    from outreach.guard.view import describe
+    from outreach.sending.guard.view import describe
 
     console = table_console()
     limits = ", ".join(f"{k}={v}" for k, v in view["limits"].items())

@@ -88,7 +88,7 @@ def follow(app_ctx: AppContext, alert_id: int, wait: bool, console: Console) -> 
     if wait:
         status = watch(app_ctx.sessions, alert_id, console, until=_held(app_ctx, alert_id))
         console.print(summary_table(status))
-        from outreach.guard.view import describe, guard_view
+        from outreach.sending.guard.view import describe, guard_view
 
         with app_ctx.sessions() as session:  # the deliverability guard's pauses, and why
             lines = describe(guard_view(session, app_ctx.settings, alert_id), alert_id)
@@ -101,7 +101,7 @@ def follow(app_ctx: AppContext, alert_id: int, wait: bool, console: Console) -> 
 
 def _held(app_ctx: AppContext, alert_id: int) -> Callable[[dict[str, Any]], bool]:
     """Stop watching when all that is left waits for a domain the guard paused."""
-    from outreach.guard.watch import only_held_left
+    from outreach.sending.guard.watch import only_held_left
 
     def check(status: dict[str, Any]) -> bool:
         with app_ctx.sessions() as session:
@@ -183,7 +183,7 @@ def pause_cmd(lazy: LazyContext, alert_id: int) -> None:
 def resume_cmd(lazy: LazyContext, alert_id: int, no_wait: bool) -> None:
     """Continue a paused alert (on a sending one: publish again what waits)."""
     from outreach.audit import cli_actor
-    from outreach.guard.resume import resume_everything
+    from outreach.sending.resume import resume_everything
 
     require_smtp_if_embedded(lazy.app.settings)
     with session_scope(lazy.app.checked_sessions()) as session:
@@ -224,7 +224,7 @@ def retry_failed_cmd(lazy: LazyContext, alert_id: int, no_wait: bool) -> None:
 @pass_app
 def status_cmd(lazy: LazyContext, alert_id: int, as_json: bool) -> None:
     """Counts per message status, and the deliverability guard's pauses with their reasons."""
-    from outreach.guard.view import describe, guard_view
+    from outreach.sending.guard.view import describe, guard_view
 
     stale = lazy.app.settings.sweep_stale_seconds
     with lazy.app.checked_sessions()() as session:

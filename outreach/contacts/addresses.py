@@ -1,4 +1,5 @@
-"""Email address normalisation and the hash that keys suppressions."""
+"""Email address normalisation, the hash that keys suppressions, and an address's domain
+(in Python for envelopes, in SQL for grouping and matching by domain)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from email_validator.syntax import (
     validate_email_length,
     validate_email_local_part,
 )
+from sqlalchemy import ColumnElement, func
 
 
 class InvalidAddress(ValueError):
@@ -106,3 +108,10 @@ def ascii_address(address: str) -> str:
         return f"{local}@{domain.encode('idna').decode('ascii')}"
     except UnicodeError:
         return address
+
+
+def email_domain(email: Any, dialect: str) -> ColumnElement[str]:
+    """The domain part of an email column, in this backend's SQL (NULL for erased contacts)."""
+    if dialect == "postgresql":
+        return func.split_part(email, "@", 2)
+    return func.substr(email, func.instr(email, "@") + 1)

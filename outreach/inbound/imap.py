@@ -21,8 +21,8 @@ from urllib.parse import unquote, urlsplit
 from imapclient import IMAPClient
 
 from outreach.config import DEFAULT_KEYWORD, Settings, processed_mode
+from outreach.config.urls import is_loopback_host
 from outreach.errors import ConfigError, UserError
-from outreach.mta.url import is_loopback_host
 
 DEFAULT_CHUNK = 25
 MAX_MESSAGE_BYTES = 10_000_000  # a larger message is read truncated (and reported unparseable)

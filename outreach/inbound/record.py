@@ -22,10 +22,10 @@ from outreach.config import Settings
 from outreach.contacts.suppression import suppress
 from outreach.db.models import InboundMail, Message, MessageEvent
 from outreach.db.models.inbound import tied_to_our_message
-from outreach.guard.watch import watch_inbound
 from outreach.inbound.classify import Classification
 from outreach.inbound.matching import Match
 from outreach.inbound.parse import InboundParsed
+from outreach.sending.guard.watch import watch_inbound
 
 DEFAULT_SOFT_BOUNCE_LIMIT = 3
 EVENT_KINDS = {

@@ -29,7 +29,7 @@ from email.headerregistry import Address
 from email.utils import format_datetime, parseaddr
 from functools import lru_cache
 
-from outreach.alerts.create import pick_variant
+from outreach.alerts.repository import pick_variant
 from outreach.alerts.templating import (
     compiled,
     contact_view,

@@ -59,7 +59,7 @@ class _OpenSSLDKIM(dkim.DKIM):
     def sign_rsa(self, selector: bytes, domain: bytes) -> bytes:
         """dkimpy's `DKIM.sign` for rsa-sha256 and our fixed header list, tag for tag, without
         its parse of the PEM key per message (pure-Python ASN.1, 0.1 ms; OpenSSL holds the
-        key). tests/unit/alerts/test_dkim.py checks the result is byte-identical to dkimpy's."""
+        key). tests/unit/mail/test_dkim.py checks the result is byte-identical to dkimpy's."""
         policy = _POLICY
         self.include_headers = SIGNED_HEADERS
         self.signature_algorithm = b"rsa-sha256"

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from outreach.context import AppContext
+from outreach.errors import ConfigError
 from outreach.health import CheckResult
 
 
 def smtp(ctx: AppContext) -> CheckResult:
     settings = ctx.settings
-    if not settings.smtp_url:
-        return CheckResult.fail("OUTREACH_SMTP_URL: not set; nothing can be sent")
+    try:
+        url = settings.require_smtp_url("nothing can be sent")
+    except ConfigError as exc:
+        return CheckResult.fail(str(exc))
     from outreach.mta.smtp import SmtpSender
 
-    sender = SmtpSender(settings.smtp_url, ca_file=settings.smtp_ca_file, timeout=10)
+    sender = SmtpSender(url, ca_file=settings.smtp_ca_file, timeout=10)
     result = sender.probe()
     if result.outcome != "sent":
         return CheckResult.fail(f"OUTREACH_SMTP_URL: {result.text}")

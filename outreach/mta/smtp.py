@@ -33,9 +33,9 @@ from queue import Queue
 from typing import Literal
 
 from outreach.config import DEV_SECRET, Settings
+from outreach.config.urls import SmtpUrl, is_loopback_host, parse_smtp_url
 from outreach.contacts.addresses import ascii_address
 from outreach.errors import ConfigError
-from outreach.mta.url import SmtpUrl, is_loopback_host, parse_smtp_url
 
 __all__ = ["SmtpPool", "SmtpResult", "SmtpSender", "SmtpUrl", "classify", "parse_smtp_url",
            "sender_from_settings"]

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Select,
     and_,
     case,
@@ -30,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from outreach.alerts.repository import get_alert
+from outreach.contacts.addresses import email_domain
 from outreach.contacts.segments import Segment
 from outreach.db.models import (
     MESSAGE_STATUSES,
@@ -190,13 +190,6 @@ def _outlets(session: Session, ids: list[int]) -> dict[int, tuple[str, str | Non
         out.update({oid: (name, country, kind) for oid, name, country, kind
                     in session.execute(query)})
     return out
-
-
-def email_domain(email: Any, dialect: str) -> ColumnElement[str]:
-    """The domain part of an email column, in this backend's SQL (NULL for erased contacts)."""
-    if dialect == "postgresql":
-        return func.split_part(email, "@", 2)
-    return func.substr(email, func.instr(email, "@") + 1)
 
 
 def _inbound_flags(alert_id: int) -> Any:

@@ -19,7 +19,7 @@ from sqlalchemy import and_, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from outreach.db.models import Alert, Contact, Message, MessageEvent, Suppression
-from outreach.guard.held import held_by_guard
+from outreach.sending.guard.held import held_by_guard
 from outreach.sending.states import next_status
 
 

@@ -11,7 +11,7 @@
 | OUTREACH_REQUEUE_AFTER_SECONDS   | 300                | re-enqueue a queued id not taken by then |
 |                                  |                    | (sooner when the broker's queues are     |
 |                                  |                    | empty: OUTREACH_REQUEUE_IDLE_SECONDS)    |
-| OUTREACH_RATE_LIMIT              | "" (unlimited)     | see sending.ratelimit_config |
+| OUTREACH_RATE_LIMIT              | "" (unlimited)     | see config.rate_limits |
 | OUTREACH_SLOW_DOWN_SECONDS       | 5                  | pause a domain after a 421/452           |
 | OUTREACH_SMTP_CONNECTIONS        | 1                  | SMTP connections per worker process      |
 | OUTREACH_BROKER_PREFIX           | ""                 | Redis key prefix (broker and limiter)    |
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from outreach.config import Settings
-from outreach.sending.ratelimit_config import RateLimits, parse_rate_limits
+from outreach.config.rate_limits import RateLimits, parse_rate_limits
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from outreach.alerts.repository import get_alert
 from outreach.db.models import Alert, Message, MessageEvent
 from outreach.db.models.base import utcnow
 from outreach.errors import UserError
-from outreach.guard.watch import resumed
+from outreach.sending.guard.watch import resumed
 from outreach.sending.states import (
     OPEN_STATUSES,
     InvalidTransition,

@@ -27,7 +27,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
 
 from outreach.db.models import Contact
-from outreach.guard.watch import held_domains
 from outreach.sending.claim import (
     Claimed,
     ClaimResult,
@@ -40,6 +39,7 @@ from outreach.sending.claim import (
 )
 from outreach.sending.control import alert_state, finish_if_complete
 from outreach.sending.dbretry import retrying
+from outreach.sending.guard.watch import held_domains
 from outreach.sending.journal import Entry, replay
 from outreach.sending.pressure import domain_pause_for, server_pause_for
 from outreach.sending.record import (
@@ -105,7 +105,7 @@ class _Batch:
         self.next_check = rt.clock.monotonic() + CHECK_EVERY_SECONDS
         self.contacts: dict[int, Contact] = {}
         self.conn: Connection | None = None
-        self.held: set[str] = set()  # recipient domains the guard paused (outreach.guard)
+        self.held: set[str] = set()  # recipient domains the guard paused (outreach.sending.guard)
         self.outages_seen = rt.journal.outages if rt.journal else 0
 
     def run(self) -> None:
@@ -293,7 +293,7 @@ class _Batch:
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
 
     def _guard(self, claimed: Claimed, outcome: Outcome) -> None:
-        """The deliverability guard (outreach.guard) may pause the alert or a domain."""
+        """The deliverability guard (outreach.sending.guard) may pause the alert or a domain."""
         decision = watch_guard(self.session, self.rt.settings, claimed, outcome)
         self.session.commit()
         self.held |= decision.held_domains

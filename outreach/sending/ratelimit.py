@@ -28,8 +28,8 @@ from typing import Protocol
 import redis
 
 from outreach.config import Settings
+from outreach.config.rate_limits import RateLimits, parse_rate_limits
 from outreach.errors import ConfigError
-from outreach.sending.ratelimit_config import RateLimits, parse_rate_limits
 
 __all__ = ["LocalRateLimiter", "RateLimiter", "RateLimits", "RedisRateLimiter",
            "limiter_from_settings", "parse_rate_limits"]

@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 from outreach.config import Settings
 from outreach.contacts.suppression import suppress
 from outreach.db.models import Contact, Message, MessageEvent
-from outreach.guard.rules import is_policy_rejection
-from outreach.guard.watch import Decision, watch_smtp
 from outreach.sending.claim import Claimed
 from outreach.sending.config import SendingConfig, backoff_seconds, gives_up
+from outreach.sending.guard.rules import is_policy_rejection
+from outreach.sending.guard.watch import Decision, watch_smtp
 from outreach.sending.states import next_status
 
 log = logging.getLogger(__name__)
@@ -170,7 +170,7 @@ def suppress_bounced(session: Session, claimed: Claimed, text: str) -> None:
 
 def watch_guard(session: Session, settings: Settings, claimed: Claimed,
                 outcome: Outcome) -> Decision:
-    """Let the guard judge a recorded 5xx (outreach.guard.watch); the caller commits."""
+    """Let the guard judge a recorded 5xx (outreach.sending.guard.watch); the caller commits."""
     if outcome.code < 500:
         return Decision()
     contact = session.get(Contact, claimed.contact_id)  # the batch loaded it: no query

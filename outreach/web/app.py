@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import re
+from importlib import resources
 from pathlib import Path
 
 from flask import Flask, Response, abort, current_app, render_template, request
@@ -17,7 +18,9 @@ from outreach.context import AppContext
 
 log = logging.getLogger(__name__)
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "web"
+# The pages, wherever the package is installed; static files are package data of outreach.web
+# (and of outreach.web.dashboard, for its blueprint), served from beside their modules.
+TEMPLATES = Path(str(resources.files("outreach.templates") / "web"))
 BLUEPRINTS = (
     "outreach.web.unsubscribe.views",
     "outreach.web.tracking",

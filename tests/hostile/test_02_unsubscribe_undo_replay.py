@@ -14,8 +14,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from outreach.contacts.unsubscribe import UNDO_MAX_AGE
 from outreach.db.models import Contact, Suppression, utcnow
+from outreach.inbound.unsubscribe import UNDO_MAX_AGE
 from outreach.mail.links import unsubscribe_url
 from outreach.web.app import create_app
 from tests.integration.unsubscribe_data import seed

@@ -20,8 +20,8 @@ from outreach.mail import mime_template
 from outreach.mail.compose import compose, header_text
 from outreach.mail.phrase import DISPLAY_MAX, DISPLAY_MAX_BYTES
 from tests.hostile.names import ADVERSARIAL, ATTACKER, RECIPIENT, random_names
-from tests.unit.alerts.helpers import alert, contact, variant_from_text
-from tests.unit.alerts.helpers import settings as make_settings
+from tests.support.alerts import alert, contact, variant_from_text
+from tests.support.alerts import settings as make_settings
 
 CFG = make_settings(from_address="Example Rights Foundation <press@example.org>",
                     mailbox="inbox@example.org", base_url="https://alerts.example.org")

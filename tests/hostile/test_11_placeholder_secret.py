@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from outreach.config import DEV_SECRET
+from outreach.config.urls import is_loopback_host
 from outreach.errors import ConfigError
 from outreach.mta.smtp import sender_from_settings
-from outreach.mta.url import is_loopback_host
 from tests.fixtures.smtp import RecordingSmtpServer
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from outreach.mail.compose import render
-from tests.unit.alerts.helpers import alert, contact, settings, variant_from_file
+from tests.support.alerts import alert, contact, settings, variant_from_file
 
 pytestmark = pytest.mark.integration
 

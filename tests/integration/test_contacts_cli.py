@@ -31,10 +31,10 @@ Cli = Callable[..., Result]
 
 
 def test_example_file_imports_every_row_and_segments_by_country(run_cli: Cli) -> None:
-    with (ROOT / "contacts.csv.example").open(encoding="utf-8") as f:
+    example = ROOT / "examples" / "contacts.csv.example"
+    with example.open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    report = json_output(run_cli("contacts", "import", str(ROOT / "contacts.csv.example"),
-                                 "--json"))
+    report = json_output(run_cli("contacts", "import", str(example), "--json"))
     assert (report["created"], report["rejected"], report["errors"]) == (len(rows), 0, [])
     assert len(rows) >= 28
     hungarians = {r["Email address"] for r in rows if r["Country"] in ("HU", "Hungary")}

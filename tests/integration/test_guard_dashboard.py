@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from outreach.audit import list_events
 from outreach.db.models import Alert, AlertDomainGuard
-from outreach.guard.rules import Figures, Trip
-from outreach.guard.watch import note_policy_rejection, pause_alert
 from outreach.sending.blast import create_blast
+from outreach.sending.guard.rules import Figures, Trip
+from outreach.sending.guard.watch import note_policy_rejection, pause_alert
 from outreach.web.app import create_app
 from tests.fixtures.db import make_test_settings
 from tests.integration.sending_data import add_contacts, make_alert

@@ -8,8 +8,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from outreach.contacts.suppression import suppress
-from outreach.contacts.unsubscribe import UNDO_REASON, resolve, undo, undo_token
 from outreach.db.models import Contact
+from outreach.inbound.unsubscribe import UNDO_REASON, resolve, undo, undo_token
 from outreach.mail.links import unsubscribe_url
 from outreach.web.app import create_app
 from tests.fixtures.db import make_test_settings
@@ -213,7 +213,7 @@ def test_a_concurrent_second_unsubscribe_waits_and_changes_nothing(sessions, set
     import threading
     import time
 
-    from outreach.contacts.unsubscribe import unsubscribe
+    from outreach.inbound.unsubscribe import unsubscribe
 
     _, contact_id, message_id = seed(session)
     signed = path_for(settings, message_id).removeprefix("/u/")

@@ -1,7 +1,7 @@
 """The slow, obviously-correct way to build a recipient's message: one `EmailMessage` per
 recipient, every header parsed and folded by the `email` package (what `compose` did before
 the per-variant skeleton). Not used for sending (nothing under `outreach` imports it): the unit
-tests (`tests/unit/alerts/test_mime_fast_path.py`) check that `compose`'s output parses back to
+tests (`tests/unit/mail/test_mime_template.py`) check that `compose`'s output parses back to
 the same headers and parts as this, and `benchmarks/render_benchmark.py` times both.
 """
 

@@ -31,7 +31,7 @@ class Alert(Base):
     finished_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(320))  # audit actor name
-    # Deliverability guard (outreach.guard): the organiser's per-alert limits, and the
+    # Deliverability guard (outreach.sending.guard): the organiser's per-alert limits, and the
     # system's record of an automatic pause (reason, figures, replies) and the figures since.
     guard: Mapped[dict[str, Any]] = mapped_column(default=dict)
     guard_state: Mapped[dict[str, Any]] = mapped_column(default=dict)

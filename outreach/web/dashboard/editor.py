@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from outreach.alerts.create import create_from_sources, replace_draft
 from outreach.audit import record
@@ -23,7 +23,7 @@ from outreach.web.dashboard import alert_forms
 from outreach.web.dashboard.alert_forms import LANGUAGE_NAMES, AlertForm
 from outreach.web.dashboard.preview import own_address
 from outreach.web.dashboard.roles import can, current_actor, requires
-from outreach.web.dashboard.views import db
+from outreach.web.dashboard.views import alert_or_404, db
 
 
 def _page(form: AlertForm, alert: Alert | None, *, error: str | None = None,
@@ -94,9 +94,7 @@ def save_new() -> Any:
 
 def _load(alert_id: int) -> Alert:
     with db() as session:
-        alert = session.get(Alert, alert_id)
-        if alert is None:
-            abort(404)
+        alert = alert_or_404(session, alert_id)
         session.expunge(alert)
     return alert
 
@@ -109,9 +107,7 @@ def save_existing(alert_id: int) -> Any:
     settings = app_context(current_app).settings
     try:
         with db() as session:
-            alert = session.get(Alert, alert_id)
-            if alert is None:
-                abort(404)
+            alert = alert_or_404(session, alert_id)
             alert.track_opens, alert.track_clicks = form.track_opens, form.track_clicks
             keep = alert.follow_up_of is not None  # its target is set by the follow-up page
             replace_draft(session, settings, alert, alert_forms.sources(form, settings),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from outreach.alerts.followup import FollowUpTarget, count_targets, create_follow_up
 from outreach.audit import record
@@ -19,7 +19,7 @@ from outreach.web.app import app_context
 from outreach.web.dashboard import alert_forms
 from outreach.web.dashboard.alert_forms import LANGUAGE_NAMES, AlertForm, VariantForm
 from outreach.web.dashboard.roles import current_actor, requires
-from outreach.web.dashboard.views import db
+from outreach.web.dashboard.views import alert_or_404, db
 
 
 def _target(alert_id: int) -> FollowUpTarget:
@@ -41,9 +41,7 @@ def _page(alert_id: int, form: AlertForm | None, error: str | None = None,
           status: int = 200) -> Any:
     target = _target(alert_id)
     with db() as session:
-        original = session.get(Alert, alert_id)
-        if original is None:
-            abort(404)
+        original = alert_or_404(session, alert_id)
         count = count_targets(session, target)
         session.expunge(original)
     return render_template("dashboard/followup.html", original=original, target=target,

@@ -14,16 +14,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from outreach.audit import record
-from outreach.db.models import Alert
 from outreach.errors import UserError
 from outreach.sending.blast import create_blast
 from outreach.sending.plan import launch_plan
 from outreach.web.app import app_context
 from outreach.web.dashboard.roles import current_actor, requires
-from outreach.web.dashboard.views import db, enqueue_now
+from outreach.web.dashboard.views import alert_or_404, db, enqueue_now
 
 PAST_TOLERANCE = timedelta(minutes=5)
 COMMON_ZONES = ("UTC", "Europe/London", "Europe/Berlin", "Europe/Budapest", "Europe/Kyiv",
@@ -56,9 +55,7 @@ def _options() -> dict[str, Any]:
 def _page(alert_id: int, *, error: str | None = None, status: int = 200) -> Any:
     options = _options()
     with db() as session:
-        alert = session.get(Alert, alert_id)
-        if alert is None:
-            abort(404)
+        alert = alert_or_404(session, alert_id)
         plan = launch_plan(session, alert)
         session.expunge(alert)
     try:
@@ -88,9 +85,7 @@ def launch(alert_id: int) -> Any:
     try:
         at = _embargo(options["at_text"], options["zone"])
         with db() as session:
-            alert = session.get(Alert, alert_id)
-            if alert is None:
-                abort(404)
+            alert = alert_or_404(session, alert_id)
             plan = launch_plan(session, alert)
             _check_confirmation(plan.recipients, plan.everyone)
             summary = create_blast(session, alert, urgent=options["urgent"], at=at)

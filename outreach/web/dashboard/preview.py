@@ -13,7 +13,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     flash,
     make_response,
@@ -24,16 +23,17 @@ from flask import (
 )
 from sqlalchemy.orm import Session
 
-from outreach.alerts import preview
 from outreach.alerts.compile import compile_variant
 from outreach.audit import record
 from outreach.contacts.lifecycle import find_contact
 from outreach.db.models import Alert, AlertVariant
 from outreach.errors import UserError
+from outreach.mail import preview
+from outreach.sending import copies
 from outreach.web.app import app_context
 from outreach.web.dashboard import alert_forms
 from outreach.web.dashboard.roles import current_actor, current_user, requires
-from outreach.web.dashboard.views import db
+from outreach.web.dashboard.views import alert_or_404, db
 
 PREVIEW_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data: https:; "
                "frame-src 'self' about:; frame-ancestors 'self'; base-uri 'none'; "
@@ -72,9 +72,7 @@ def _document(alert: Alert, email: str, language: str) -> Response:
 def stored(alert_id: int) -> Response:
     """The frame for a stored alert: ?language=ru&contact=anna@example.org."""
     with db() as session:
-        alert = session.get(Alert, alert_id)
-        if alert is None:
-            abort(404)
+        alert = alert_or_404(session, alert_id)
         session.expunge(alert)
     return _document(alert, request.args.get("contact", "").strip()[:320],
                      request.args.get("preview_language", "").strip()[:2])
@@ -124,14 +122,12 @@ def send_test(alert_id: int) -> Any:
     sent: list[str] = []
     error = None
     with db() as session:
-        alert = session.get(Alert, alert_id)
-        if alert is None:
-            abort(404)
+        alert = alert_or_404(session, alert_id)
         try:
             contact = _contact(session, request.form.get("preview_contact", "").strip(),
                                language)
             for address in addresses:
-                preview.send_test(alert, contact, address, settings)
+                copies.send_test(alert, contact, address, settings)
                 sent.append(address)
         except UserError as exc:
             error = str(exc)

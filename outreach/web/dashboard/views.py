@@ -21,15 +21,16 @@ from flask import (
 )
 from sqlalchemy.orm import Session
 
+from outreach.alerts.repository import get_alert
 from outreach.audit import record
 from outreach.db.models import MESSAGE_STATUSES, Alert
 from outreach.db.session import session_scope
 from outreach.errors import UserError
-from outreach.guard.resume import resume_everything
-from outreach.guard.view import guard_view
 from outreach.reports.reach import alert_overview, reach_report, reply_counts, status_counts
 from outreach.reports.rows import DIMENSIONS, filter_rows, summary
 from outreach.reports.table import write_rows
+from outreach.sending.guard.view import guard_view
+from outreach.sending.resume import resume_everything
 from outreach.web.app import app_context
 from outreach.web.dashboard.chart import outcomes_svg
 from outreach.web.dashboard.queries import outcome_timeline, replies
@@ -47,11 +48,12 @@ def db() -> Iterator[Session]:
         yield session
 
 
-def _alert_or_404(session: Session, alert_id: int) -> Alert:
-    alert = session.get(Alert, alert_id)
-    if alert is None:
+def alert_or_404(session: Session, alert_id: int) -> Alert:
+    """The alert (`outreach.alerts.repository.get_alert`), or 404 for the browser."""
+    try:
+        return get_alert(session, alert_id)
+    except UserError:
         abort(404)
-    return alert
 
 
 def index() -> Any:
@@ -95,7 +97,7 @@ def alert_page(alert_id: int) -> Any:
     if by not in DIMENSIONS or reach_filter not in REACH_FILTERS or not page.isdigit():
         abort(400)
     with db() as session:
-        alert = _alert_or_404(session, alert_id)
+        alert = alert_or_404(session, alert_id)
         report = reach_report(session, alert_id, by)
         rows = filter_rows(report.rows, reach=reach_filter, country=country)
         totals = report.totals  # a sum over every row: once
@@ -117,7 +119,7 @@ def alert_page(alert_id: int) -> Any:
 def alert_chart(alert_id: int) -> Any:
     """The outcomes chart as its own image: the page does not wait for the events query."""
     with db() as session:
-        _alert_or_404(session, alert_id)
+        alert_or_404(session, alert_id)
         start, width, series = outcome_timeline(session, alert_id)
     return Response(str(outcomes_svg(start, width, series, standalone=True)),
                     mimetype="image/svg+xml")
@@ -130,7 +132,7 @@ def reach_csv(alert_id: int) -> Any:
     if by not in DIMENSIONS:
         abort(400)
     with db() as session:
-        _alert_or_404(session, alert_id)
+        alert_or_404(session, alert_id)
         report = reach_report(session, alert_id, by)
         out = io.StringIO()
         write_rows(report, out)
@@ -149,7 +151,7 @@ def _table_page(rows: list[Any], page: int) -> dict[str, Any]:
 @requires("viewer")
 def alert_json(alert_id: int) -> Any:
     with db() as session:
-        return jsonify(_live(session, _alert_or_404(session, alert_id)))
+        return jsonify(_live(session, alert_or_404(session, alert_id)))
 
 
 def _allowed_actions(state: str) -> list[str]:
@@ -167,7 +169,7 @@ def control(alert_id: int, action: str) -> Any:
 
     try:
         with db() as session:
-            _alert_or_404(session, alert_id)
+            alert_or_404(session, alert_id)
             if action == "resume":  # the alert and whatever the deliverability guard paused
                 resume_everything(session, alert_id, current_actor())
                 result = None

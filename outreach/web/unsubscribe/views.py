@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from outreach.config import Settings
 from outreach.contacts.suppression import suppression_for
-from outreach.contacts.unsubscribe import (
+from outreach.db.session import session_scope
+from outreach.inbound.unsubscribe import (
     LinkTarget,
     made_by_this_link,
     resolve,
@@ -26,7 +27,6 @@ from outreach.contacts.unsubscribe import (
     undo_token,
     unsubscribe,
 )
-from outreach.db.session import session_scope
 from outreach.web.app import app_context
 from outreach.web.unsubscribe.text import STRINGS, masked, strings_for
 

@@ -9,7 +9,7 @@ import pytest
 
 from outreach.errors import UserError
 from outreach.mail.compose import render
-from tests.unit.alerts.helpers import (
+from tests.support.alerts import (
     SIMPLE,
     alert,
     contact,

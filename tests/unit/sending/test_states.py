@@ -9,9 +9,12 @@ from outreach.db.models import MESSAGE_STATUSES as MODEL_STATUSES
 from outreach.sending.states import (
     ALERT_EVENTS,
     ALERT_STATES,
+    ALERT_TRANSITIONS,
     FINAL_STATUSES,
     MESSAGE_EVENTS,
     MESSAGE_STATUSES,
+    MESSAGE_TRANSITIONS,
+    OPEN_STATUSES,
     InvalidTransition,
     next_alert_state,
     next_status,
@@ -80,14 +83,47 @@ def test_every_alert_pair(state, event):
         assert next_alert_state(state, event) == expected
 
 
+def test_the_code_tables_are_exactly_the_spelled_out_machines():
+    """The whole tables, both ways: a transition added to or dropped from the code shows here."""
+    code_message = {(state, event): target for state, row in MESSAGE_TRANSITIONS.items()
+                    for event, target in row.items()}
+    code_alert = {(state, event): target for state, row in ALERT_TRANSITIONS.items()
+                  for event, target in row.items()}
+    assert code_message == EXPECTED_MESSAGE
+    assert code_alert == EXPECTED_ALERT
+    assert set(MESSAGE_TRANSITIONS) == set(MESSAGE_STATUSES)
+    assert set(ALERT_TRANSITIONS) == set(ALERT_STATES)
+
+
 def test_final_statuses_take_no_event_but_failed_requeue():
+    """Read from the code: a final status accepts nothing, except `failed` -> requeue."""
     for status in FINAL_STATUSES:
-        allowed = {e for e in MESSAGE_EVENTS if (status, e) in EXPECTED_MESSAGE}
-        assert allowed == ({"requeue"} if status == "failed" else set())
+        allowed = set()
+        for event in MESSAGE_EVENTS:
+            try:
+                next_status(status, event)
+            except InvalidTransition:
+                continue
+            allowed.add(event)
+        assert allowed == ({"requeue"} if status == "failed" else set()), status
+
+
+def test_open_and_final_statuses_split_the_machine():
+    assert set(MESSAGE_STATUSES) == OPEN_STATUSES | FINAL_STATUSES
+    assert not OPEN_STATUSES & FINAL_STATUSES
+    for status in OPEN_STATUSES:  # an open message can always be cancelled
+        assert next_status(status, "cancel") == "cancelled"
+
+
+@pytest.mark.parametrize("event", MESSAGE_EVENTS)
+def test_sources_are_the_statuses_that_take_the_event(event):
+    """`sources` feeds the conditional SQL updates: it must agree with the table."""
+    assert set(sources(event)) == {s for s, e in EXPECTED_MESSAGE if e == event}
 
 
 def test_sent_is_never_left():
-    assert all(s != "sent" for s in sources("claim") + sources("cancel") + sources("requeue"))
+    assert all("sent" not in sources(event) for event in MESSAGE_EVENTS)
+    assert MESSAGE_TRANSITIONS["sent"] == {}
 
 
 def test_unknown_names_are_rejected():

@@ -1,0 +1,1 @@
+"""Email layouts and web pages; installed as the data package `outreach.templates`."""
