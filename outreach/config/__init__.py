@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     sweep_stale_seconds: Annotated[float, Field(gt=0)] = 60.0  # `alert status` warns after it
     breaker_max_seconds: Annotated[float, Field(gt=0)] = 5.0  # longest SMTP probe interval
     db_retry_seconds: Annotated[float, Field(gt=0)] = 600.0  # claims and records wait this long
+    # PostgreSQL: commit outcomes asynchronously, made safe through a *database* crash by the
+    # record journal (outreach/sending/journal.py); off by default because a crash of the
+    # whole host loses the journal with the commits (see deploy/README.md)
+    async_records: bool = False
     # inbound mailbox
     imap_url: str | None = _secret()
     imap_ca_file: str | None = None

@@ -4,9 +4,10 @@ a cache of alert content (immutable).
 
 A Celery worker process builds one at `worker_process_init`; the embedded worker thread of
 the CLI builds its own; unit tests pass fakes (tests/support/). Nothing here is shared across
-processes. On PostgreSQL its connections commit asynchronously (`synchronous_commit = off`:
-about 3x the throughput here); the record journal (outreach.sending.journal) is what makes
-that safe through a database crash.
+processes. Outcomes commit durably by default. With OUTREACH_ASYNC_RECORDS=1 on PostgreSQL its
+connections commit asynchronously (`synchronous_commit = off`), and the record journal
+(outreach.sending.journal) makes that safe through a crash of the database server; not through
+a crash of the whole host, which takes the journal with it, hence the durable default.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class SendingRuntime:
         self._compose = compose
         self._alerts: dict[int, tuple[Alert, dict[int, AlertVariant]]] = {}
         self.journal: RecordJournal | None = None
-        if self.app_ctx.engine.dialect.name == "postgresql":
+        if settings.async_records and self.app_ctx.engine.dialect.name == "postgresql":
             self.journal = RecordJournal()
             event.listen(self.app_ctx.engine, "connect", _async_commit)
 

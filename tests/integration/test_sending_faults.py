@@ -70,7 +70,11 @@ def test_postgres_down_claims_and_records_wait_for_it(private_pg_env):
     assert report.seconds_after_fault < 25, report  # was 120 s (leases) and 300 s (requeue)
 
 
-def test_postgres_crash_keeps_the_duplicate_bound_and_flags_them(private_pg_env):
+@pytest.mark.parametrize("async_records", [False, True], ids=["durable", "async-journal"])
+def test_postgres_crash_keeps_the_duplicate_bound_and_flags_them(private_pg_env, async_records):
+    """Durable records (the default) and asynchronous ones with the journal
+    (OUTREACH_ASYNC_RECORDS=1) both keep the bound through a crash of the database server."""
+    private_pg_env.settings = private_pg_env.settings.replace(async_records=async_records)
     faults.start_workers(private_pg_env)
     report = faults.postgres_outage(private_pg_env, 400, down=1.0, crash=True)
     # At most one duplicate per open SMTP connection, and each one flagged uncertain.
