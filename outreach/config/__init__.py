@@ -119,6 +119,7 @@ class Settings(BaseSettings):
     guard_policy_domains: Positive = 3  # paused domains that pause the whole alert
     guard_nameserver: str | None = None  # DNS server for `outreach doctor`, HOST[:PORT]
     guard_spf_sender: str | None = None  # relay SPF must allow: IP, host or include: domain
+    require_2fa: bool = False  # admins and senders must set up TOTP (console accounts)
 
     def __init__(self, **values: Any) -> None:
         try:

@@ -18,6 +18,7 @@ from outreach.db.models.contacts import (
 from outreach.db.models.guard import AlertDomainGuard
 from outreach.db.models.inbound import INBOUND_KINDS, InboundMail
 from outreach.db.models.messages import MESSAGE_STATUSES, Message, MessageEvent
+from outreach.db.models.users import USER_ROLES, LoginAttempt, RecoveryCode, User, WebSession
 from outreach.db.models.workers import WorkerBeat
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "MESSAGE_STATUSES",
     "OUTLET_KINDS",
     "SUPPRESSION_REASONS",
+    "USER_ROLES",
     "Alert",
     "AlertDomainGuard",
     "AlertVariant",
@@ -38,12 +40,16 @@ __all__ = [
     "ContactEvent",
     "ContactLabel",
     "InboundMail",
+    "LoginAttempt",
     "Message",
     "MessageEvent",
     "Outlet",
     "PendingUpload",
+    "RecoveryCode",
     "SavedSegment",
     "Suppression",
+    "User",
+    "WebSession",
     "WorkerBeat",
     "utcnow",
 ]

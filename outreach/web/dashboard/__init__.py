@@ -1,7 +1,7 @@
 """The logged-in dashboard, everything under /dashboard (login at /dashboard/login).
 
-`bp` is registered by `outreach.web.app.create_app`. Every route but login, logout and the
-static files needs a session (see `auth.guard`).
+`bp` is registered by `outreach.web.app.create_app`. Every route but login, logout, invitations and
+the static files needs a session, and every change a role and a CSRF token (see `auth.guard`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from flask import Blueprint, current_app
 from outreach.alerts.templating import CONTACT_FIELDS
 from outreach.web.app import app_context, content_security_policy
 from outreach.web.dashboard import (
+    account,
+    activity,
     auth,
     contact_page,
     contacts,
@@ -21,16 +23,22 @@ from outreach.web.dashboard import (
     imports,
     inbox,
     launch,
+    login,
     preview,
     segments,
+    team,
     views,
 )
 from outreach.web.dashboard.alert_forms import friendly
-from outreach.web.dashboard.roles import can
+from outreach.web.dashboard.roles import can, current_user
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", static_folder="static",
                static_url_path="/static")
 auth.register(bp)
+login.register(bp)
+account.register(bp)
+team.register(bp)
+activity.register(bp)
 views.register(bp)
 contacts.register(bp)
 for _module in (editor, preview, launch, imports, contact_page, segments, inbox, followups):
@@ -40,7 +48,7 @@ for _module in (editor, preview, launch, imports, contact_page, segments, inbox,
 @bp.context_processor
 def _globals() -> dict[str, Any]:
     return {"org": app_context(current_app).settings.org_name, "friendly": friendly,
-            "contact_fields": CONTACT_FIELDS, "can": can,
+            "contact_fields": CONTACT_FIELDS, "can": can, "current_user": current_user,
             "unhandled_replies": unhandled_replies}
 
 

@@ -1,13 +1,18 @@
-"""Dashboard login: one password from the environment, a signed session, CSRF, rate limit.
+"""Console access control: server-side sessions, CSRF and role checks for every route.
 
-- The password (OUTREACH_DASHBOARD_PASSWORD) is compared as HMAC digests with
-  `hmac.compare_digest`, so timing tells nothing. Unset, the dashboard refuses every login.
-- The session is Flask's cookie, signed with OUTREACH_SECRET_KEY: HttpOnly, SameSite=Lax,
-  Secure when the base URL is https, scoped to /dashboard, valid 12 hours. It holds a
-  fingerprint of the password, so changing the password logs everyone out.
-- Every POST carries the session's CSRF token (a random value compared in constant time).
-- Login attempts are rate-limited per client address (`limiter.py`); a failure never says
-  which part was wrong.
+- One `before_request` guard on the whole app covers every blueprint, including ones added
+  later, except the public mail-facing pages (unsubscribe, tracking) which carry their own
+  signed tokens. Default deny: a route is public only if listed in `PUBLIC_ENDPOINTS`.
+- The session is server-side (`outreach.accounts.sessions`): Flask's signed cookie
+  (HttpOnly, SameSite=Lax, Secure on https, scoped to /dashboard) carries only a random token.
+  Logging out deletes the row, so a copied cookie stops working.
+- Every request that is not GET/HEAD/OPTIONS must carry the session's CSRF token (a random
+  value compared in constant time), and needs the `sender` role unless its view is marked
+  `self_service` (a user's own password, second factor, logout): so a `viewer` can change
+  nothing, even on a route whose author forgot `requires`.
+- With OUTREACH_REQUIRE_2FA=1 an admin or sender without TOTP can only enrol or log out.
+- The shared OUTREACH_DASHBOARD_PASSWORD opens an admin session named "dashboard" only while
+  no user exists (compared as HMAC digests with `hmac.compare_digest`).
 """
 
 from __future__ import annotations
@@ -16,9 +21,9 @@ import hashlib
 import hmac
 import posixpath
 import secrets
-import time
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import (
@@ -27,35 +32,48 @@ from flask import (
     Response,
     abort,
     current_app,
+    g,
     jsonify,
     redirect,
-    render_template,
     request,
     session,
     url_for,
 )
 
+from outreach.accounts import sessions as live_sessions
+from outreach.accounts.sessions import SESSION_HOURS, LiveSession
 from outreach.config import Settings
+from outreach.db.session import session_scope
 from outreach.web.app import app_context
 from outreach.web.dashboard.limiter import make_limiter
 
-SESSION_HOURS = 12
-PUBLIC_ENDPOINTS = frozenset({"dashboard.login", "dashboard.logout", "dashboard.static"})
-FAILED = "Login failed. Check your credentials and try again."
-LIMITED = "Too many login attempts. Wait a minute and try again."
+PUBLIC_BLUEPRINTS = frozenset({"unsubscribe", "tracking"})  # mail-facing, token-signed
+PUBLIC_ENDPOINTS = frozenset({"healthz", "static", "dashboard.static", "dashboard.login",
+                              "dashboard.login_code", "dashboard.logout", "dashboard.invite"})
+ENROL_ENDPOINTS = frozenset({"dashboard.account", "dashboard.totp_setup", "dashboard.logout",
+                             "dashboard.logout_everywhere", "dashboard.password"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def configure(app: Flask) -> None:
-    """Cookie flags and the login limiter, once per app."""
-    settings = app_context(app).settings
+    """Cookie flags, the login limiter and the app-wide guard, once per app."""
+    ctx = app_context(app)
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
+        SESSION_COOKIE_SECURE=ctx.settings.base_url.startswith("https://"),
         SESSION_COOKIE_PATH="/dashboard",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
     )
-    app.extensions["dashboard_limiter"] = make_limiter(settings)
+    app.extensions["dashboard_limiter"] = make_limiter(ctx.settings, ctx.sessions)
+    app.before_request(guard)
+
+
+def self_service(view: F) -> F:
+    """Mark a view any logged-in user may POST to (their own account); CSRF still applies."""
+    view.self_service = True  # type: ignore[attr-defined]
+    return view
 
 
 def _digest(secret: str, value: str) -> bytes:
@@ -70,16 +88,17 @@ def password_matches(settings: Settings, given: str) -> bool:
                                _digest(settings.secret_key, settings.dashboard_password))
 
 
-def _fingerprint(settings: Settings) -> str:
-    return _digest(settings.secret_key, "fp:" + (settings.dashboard_password or "")).hex()[:24]
+def live_session() -> LiveSession | None:
+    """This request's server-side session (looked up once per request)."""
+    if "live_session" not in g:
+        token = session.get("sid")
+        with session_scope(app_context(current_app).sessions) as db:
+            g.live_session = live_sessions.load(db, token if isinstance(token, str) else None)
+    return g.live_session  # type: ignore[no-any-return]
 
 
 def logged_in() -> bool:
-    settings = app_context(current_app).settings
-    if not settings.dashboard_password or not session.get("dash"):
-        return False
-    fresh = time.time() - float(session.get("dash_at", 0)) < SESSION_HOURS * 3600
-    return fresh and hmac.compare_digest(str(session.get("dash_fp", "")), _fingerprint(settings))
+    return live_session() is not None
 
 
 def csrf_token() -> str:
@@ -98,15 +117,38 @@ def check_csrf() -> None:
 
 
 def guard() -> Response | tuple[Any, int] | None:
-    """Before every dashboard request: a session for non-public pages, then CSRF on POST."""
-    if request.endpoint not in PUBLIC_ENDPOINTS and not logged_in():
-        if request.path.endswith(".json") or request.method != "GET" \
+    """Before every request: session, second-factor enrolment, CSRF, then the role floor."""
+    if request.blueprint in PUBLIC_BLUEPRINTS or request.endpoint is None:  # None: 404/405
+        return None
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        if request.method not in SAFE_METHODS:
+            check_csrf()
+        return None
+    live = live_session()
+    if live is None:
+        if request.path.endswith(".json") or request.method not in SAFE_METHODS \
                 or request.accept_mimetypes.best == "application/json":
             return jsonify({"error": "login required"}), 401
         return redirect(url_for("dashboard.login", next=request.full_path.rstrip("?")))
-    if request.method == "POST":
+    if must_enrol(live) and request.endpoint not in ENROL_ENDPOINTS:
+        if request.method not in SAFE_METHODS:
+            abort(403, description="Set up two-step login first.")
+        return redirect(url_for("dashboard.totp_setup"))
+    if request.method not in SAFE_METHODS:
         check_csrf()
+        view = current_app.view_functions.get(request.endpoint or "")
+        from outreach.web.dashboard.roles import can
+
+        if not getattr(view, "self_service", False) and not can("sender"):
+            abort(403, description="Your role can look but not change anything here.")
     return None
+
+
+def must_enrol(live: LiveSession) -> bool:
+    """OUTREACH_REQUIRE_2FA=1 and an admin or sender without a second factor."""
+    user = live.user
+    return bool(app_context(current_app).settings.require_2fa and user is not None
+                and user.role in ("admin", "sender") and not user.totp_secret)
 
 
 def safe_next(target: str | None) -> str:
@@ -124,35 +166,6 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def login() -> Any:
-    settings = app_context(current_app).settings
-    if not settings.dashboard_password:
-        return render_template("dashboard/refused.html", show_nav=False), 503
-    error, status = None, 200
-    if request.method == "POST":
-        limiter = current_app.extensions["dashboard_limiter"]
-        if not limiter.allow(request.remote_addr or "unknown"):
-            error, status = LIMITED, 429
-        elif password_matches(settings, request.form.get("password", "")):
-            session.clear()  # a fresh session: nothing from before the login carries over
-            session.permanent = True
-            session.update(dash=True, dash_at=time.time(), dash_fp=_fingerprint(settings))
-            csrf_token()
-            return redirect(safe_next(request.form.get("next")))
-        else:
-            error, status = FAILED, 401
-    return render_template("dashboard/login.html", error=error, show_nav=False,
-                           next=safe_next(request.values.get("next"))), status
-
-
-def logout() -> Any:
-    session.clear()
-    return redirect(url_for("dashboard.login"))
-
-
 def register(bp: Blueprint) -> None:
     bp.record_once(lambda state: configure(state.app))
-    bp.before_request(guard)
-    bp.add_url_rule("/login", "login", login, methods=["GET", "POST"])
-    bp.add_url_rule("/logout", "logout", logout, methods=["POST"])
-    bp.context_processor(lambda: {"csrf_token": csrf_token})
+    bp.app_context_processor(lambda: {"csrf_token": csrf_token})

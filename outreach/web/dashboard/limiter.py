@@ -1,20 +1,31 @@
-"""Login rate limiting per client address: in-process, or in Redis when the broker is Redis.
+"""Login rate limiting: one count shared by every web process, in bounded space.
 
-Fixed one-minute windows: at most `limit` login attempts per address per window. Redis keeps
-the count shared by every web process behind the proxy; in-process counting is enough for a
-single gunicorn worker and for tests.
+gunicorn runs several worker processes; a count kept inside each process would give an
+attacker one allowance per worker (issue 14, point 9). So the count lives outside them:
+
+- in Redis when the broker is Redis (the `limits` library's fixed window; keys expire with
+  their window, so Redis holds only the current minute's clients);
+- otherwise in the database (`login_attempts`: one row per key and window, incremented by an
+  atomic upsert; rows of past windows are deleted on the way, so the table holds only the
+  current window's keys).
+
+If Redis is unreachable the database takes over, so the limit never silently disappears.
+Each attempt is counted per client address and per account named in the form.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import deque
 from typing import Any, Protocol
 
-from outreach.config import Settings
+from sqlalchemy import delete
+from sqlalchemy.orm import Session, sessionmaker
 
-WINDOW = 60.0
+from outreach.config import Settings
+from outreach.db.models import LoginAttempt
+from outreach.db.session import session_scope
+
+WINDOW = 60
 DEFAULT_LIMIT = 5
 
 
@@ -23,62 +34,63 @@ class LoginLimiter(Protocol):
         """Count one attempt from `client`; False if it is over the limit."""
 
 
-class LocalLoginLimiter:
-    def __init__(self, limit: int = DEFAULT_LIMIT, window: float = WINDOW) -> None:
-        self.limit, self.window = limit, window
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+class DatabaseLoginLimiter:
+    """Fixed windows counted in the `login_attempts` table (works across processes)."""
+
+    def __init__(self, sessions: sessionmaker[Session], limit: int = DEFAULT_LIMIT,
+                 window: int = WINDOW) -> None:
+        self.sessions, self.limit, self.window = sessions, limit, window
 
     def allow(self, client: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            hits = self._hits.setdefault(client, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return False
-            hits.append(now)
-            if len(self._hits) > 10_000:  # forget idle clients so memory stays bounded
-                self._hits = {k: v for k, v in self._hits.items() if v}
-            return True
-
-
-class RedisLoginLimiter:
-    def __init__(self, client: Any, prefix: str, limit: int = DEFAULT_LIMIT,
-                 window: float = WINDOW) -> None:
-        self.client, self.prefix, self.limit, self.window = client, prefix, limit, window
-        self._fallback = LocalLoginLimiter(limit, window)
-
-    def allow(self, client: str) -> bool:
-        """Shared count in Redis; while Redis is unreachable, count in this process."""
-        import redis
-
         slot = int(time.time() // self.window)
-        key = f"{self.prefix}:{client}:{slot}"
-        try:
-            pipe = self.client.pipeline()
-            pipe.incr(key)
-            pipe.expire(key, int(self.window) + 1)
-            count, _ = pipe.execute()
-        except redis.RedisError:
-            return self._fallback.allow(client)
+        with session_scope(self.sessions) as session:
+            session.execute(delete(LoginAttempt).where(LoginAttempt.slot < slot))
+            count = session.execute(_increment(session, client[:200], slot)).scalar_one()
         return int(count) <= self.limit
 
 
-def make_limiter(settings: Settings) -> LoginLimiter:
+def _increment(session: Session, key: str, slot: int) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE … RETURNING count, in the backend's dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    stmt = insert(LoginAttempt).values(key=key, slot=slot, count=1)
+    return stmt.on_conflict_do_update(
+        index_elements=["key", "slot"], set_={"count": LoginAttempt.count + 1}
+    ).returning(LoginAttempt.count)
+
+
+class RedisLoginLimiter:
+    """The `limits` library's fixed window in Redis; the database while Redis is away."""
+
+    def __init__(self, url: str, prefix: str, fallback: LoginLimiter,
+                 limit: int = DEFAULT_LIMIT, window: int = WINDOW) -> None:
+        from limits import RateLimitItemPerSecond
+        from limits.storage import RedisStorage
+        from limits.strategies import FixedWindowRateLimiter
+
+        storage = RedisStorage(url, key_prefix=prefix, wrap_exceptions=True,
+                               socket_connect_timeout=1, socket_timeout=1)
+        self.strategy = FixedWindowRateLimiter(storage)
+        self.item = RateLimitItemPerSecond(limit, window)
+        self.fallback = fallback
+
+    def allow(self, client: str) -> bool:
+        from limits.errors import StorageError
+
+        try:
+            return bool(self.strategy.hit(self.item, client))
+        except StorageError:
+            return self.fallback.allow(client)
+
+
+def make_limiter(settings: Settings, sessions: sessionmaker[Session]) -> LoginLimiter:
     """OUTREACH_DASHBOARD_LOGIN_LIMIT (attempts per minute, default 5) and the broker's Redis."""
     limit = settings.dashboard_login_limit
+    database = DatabaseLoginLimiter(sessions, limit)
     url = settings.broker_url or ""
     if url.startswith(("redis://", "rediss://")):
-        return RedisLoginLimiter(redis_client(url), settings.dashboard_limit_prefix, limit)
-    return LocalLoginLimiter(limit)
-
-
-def redis_client(url: str) -> Any:
-    """Short timeouts and no retries: a login page must not hang while Redis is away."""
-    import redis
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
-
-    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1,
-                                retry=Retry(NoBackoff(), 0))
+        prefix = settings.broker_prefix + settings.dashboard_limit_prefix
+        return RedisLoginLimiter(url, prefix, database, limit)
+    return database

@@ -3,9 +3,10 @@
 Roles rank `viewer` < `sender` < `admin`. `requires(role)` wraps a view; `current_actor()`
 names the logged-in user for the audit log.
 
-PLACEHOLDER until named accounts land (issue 12): the shared-password session
-(OUTREACH_DASHBOARD_PASSWORD) acts as one `admin` called "dashboard". The accounts work replaces
-the body of `current_user`, keeping this module's API.
+The user comes from the request's server-side session (`auth.live_session`). The session
+opened with the shared OUTREACH_DASHBOARD_PASSWORD (possible only while no user exists) acts as
+one `admin` called "dashboard". Beyond these per-view checks, `auth.guard` refuses any
+state-changing request from a `viewer` on every route (default deny).
 """
 
 from __future__ import annotations
@@ -35,9 +36,14 @@ class CurrentUser:
 
 def current_user() -> CurrentUser | None:
     """The logged-in user of this request, or None."""
-    from outreach.web.dashboard.auth import logged_in
+    from outreach.web.dashboard.auth import live_session
 
-    return CurrentUser(None, "dashboard", "admin") if logged_in() else None
+    live = live_session()
+    if live is None:
+        return None
+    if live.user is None:
+        return CurrentUser(None, "dashboard", "admin")
+    return CurrentUser(live.user.id, live.user.email, live.user.role)
 
 
 def current_actor() -> Actor:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2026-11-29 12:32:21.554071
+Create Date: 2026-11-29 12:43:30.499474
 """
 
 from alembic import op
@@ -80,6 +80,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_audit_events_at"), ["at"], unique=False)
 
     op.create_table(
+        "login_attempts",
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("slot", sa.Integer(), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("key", "slot", name=op.f("pk_login_attempts")),
+    )
+    with op.batch_alter_table("login_attempts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_login_attempts_slot"), ["slot"], unique=False)
+
+    op.create_table(
         "outlets",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=300), nullable=False),
@@ -121,6 +131,28 @@ def upgrade() -> None:
         sa.Column("updated_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_saved_segments")),
         sa.UniqueConstraint("name", name=op.f("uq_saved_segments_name")),
+    )
+    op.create_table(
+        "users",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=False),
+        sa.Column("role", sa.String(length=10), nullable=False),
+        sa.Column("password_hash", sa.String(length=200), nullable=True),
+        sa.Column("invite_hash", sa.String(length=64), nullable=True),
+        sa.Column(
+            "invite_expires_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("totp_secret", sa.String(length=64), nullable=True),
+        sa.Column("totp_last_step", sa.Integer(), nullable=False),
+        sa.Column("disabled_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=320), nullable=False),
+        sa.Column(
+            "last_login_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
+        sa.UniqueConstraint("email", name=op.f("uq_users_email")),
+        sa.UniqueConstraint("invite_hash", name=op.f("uq_users_invite_hash")),
     )
     op.create_table(
         "worker_beats",
@@ -227,6 +259,44 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_contacts_language"), ["language"], unique=False)
         batch_op.create_index(batch_op.f("ix_contacts_outlet_id"), ["outlet_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_contacts_status"), ["status"], unique=False)
+
+    op.create_table(
+        "recovery_codes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("used_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_recovery_codes_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recovery_codes")),
+    )
+    with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_recovery_codes_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "web_sessions",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("seen_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_web_sessions_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_web_sessions")),
+    )
+    with op.batch_alter_table("web_sessions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_web_sessions_expires_at"), ["expires_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_web_sessions_user_id"), ["user_id"], unique=False)
 
     op.create_table(
         "contact_labels",
@@ -471,6 +541,15 @@ def downgrade() -> None:
         batch_op.drop_index("ix_contact_labels_kind_value")
 
     op.drop_table("contact_labels")
+    with op.batch_alter_table("web_sessions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_web_sessions_user_id"))
+        batch_op.drop_index(batch_op.f("ix_web_sessions_expires_at"))
+
+    op.drop_table("web_sessions")
+    with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_recovery_codes_user_id"))
+
+    op.drop_table("recovery_codes")
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_contacts_status"))
         batch_op.drop_index(batch_op.f("ix_contacts_outlet_id"))
@@ -486,12 +565,17 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_worker_beats_beat_at"))
 
     op.drop_table("worker_beats")
+    op.drop_table("users")
     op.drop_table("saved_segments")
     with op.batch_alter_table("pending_uploads", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_pending_uploads_created_at"))
 
     op.drop_table("pending_uploads")
     op.drop_table("outlets")
+    with op.batch_alter_table("login_attempts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_login_attempts_slot"))
+
+    op.drop_table("login_attempts")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_events_at"))
         batch_op.drop_index("ix_audit_events_action_at")
