@@ -45,6 +45,9 @@ COMMANDS: dict[str, Lazy] = {
                                   "(auto-replies only with --all)."),
     "report": Lazy(("reports",), "Reach of an alert per outlet (or country, contact type, "
                                  "language)."),
+    "audit": Lazy(("users",), "The audit log, newest first: who changed what, from the console "
+                              "and the CLI."),
+    "users": Lazy(("users",), "Console accounts: invite, list, change role, disable."),
     "web": Lazy(("web",), "Serve the web app; put a TLS-terminating proxy in front in "
                           "production (and set OUTREACH_TRUSTED_PROXIES=1 so that it sees "
                           "the client's scheme and host)."),

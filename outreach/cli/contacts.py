@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from outreach.audit import cli_actor, record
 from outreach.cli import LazyContext, pass_app
 from outreach.cli.output import echo_json, safe
 from outreach.contacts import export, lifecycle, queries
@@ -207,6 +208,8 @@ def unsubscribe_command(lazy: LazyContext, email: str, reason: str | None) -> No
     with session_scope(lazy.app.checked_sessions()) as session:
         contact = lifecycle.find_contact(session, email)
         done = lifecycle.unsubscribe(session, contact, reason)
+        record(session, cli_actor(), "contact.unsubscribe", f"contact:{contact.id}",
+               reason=reason or "", changed=done)
         address = contact.email
     Console().print(f"{safe(address)}: " + ("unsubscribed" if done else "was already suppressed"),
                     highlight=False)
@@ -221,6 +224,8 @@ def resubscribe_command(lazy: LazyContext, email: str, reason: str) -> None:
     with session_scope(lazy.app.checked_sessions()) as session:
         contact = lifecycle.find_contact(session, email)
         done = lifecycle.resubscribe(session, contact, reason)
+        record(session, cli_actor(), "contact.resubscribe", f"contact:{contact.id}",
+               reason=reason, changed=done)
         address = contact.email
     Console().print(f"{safe(address)}: " + ("resubscribed" if done else "was not suppressed"),
                     highlight=False)
@@ -235,6 +240,7 @@ def erase_command(lazy: LazyContext, email: str) -> None:
         contact = lifecycle.find_contact(session, email)
         address = contact.email
         lifecycle.erase(session, contact)
+        record(session, cli_actor(), "contact.erase", f"contact:{contact.id}")
     Console().print(f"{safe(address)}: erased; the address stays suppressed", highlight=False)
 
 

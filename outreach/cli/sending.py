@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from outreach import audit
 from outreach.cli import LazyContext, pass_app
 from outreach.cli.alerts import alert_group
 from outreach.cli.output import echo_json, table_console
@@ -173,6 +174,7 @@ def pause_cmd(lazy: LazyContext, alert_id: int) -> None:
     """Stop sending (every worker stops within seconds); `resume` continues."""
     with session_scope(lazy.app.checked_sessions()) as session:
         control.pause(session, alert_id)
+        audit.record(session, audit.cli_actor(), "alert.pause", f"alert:{alert_id}")
     Console().print(f"alert {alert_id} paused")
 
 
@@ -188,6 +190,8 @@ def resume_cmd(lazy: LazyContext, alert_id: int, no_wait: bool) -> None:
     require_smtp_if_embedded(lazy.app.settings)
     with session_scope(lazy.app.checked_sessions()) as session:
         resumed = resume_everything(session, alert_id, cli_actor())  # and the guard's domains
+        if resumed.alert:
+            audit.record(session, cli_actor(), "alert.resume", f"alert:{alert_id}")
     console = Console()
     console.print(f"alert {alert_id} resumed" + "".join(
         f"; domain {escape(d)} resumed" for d in resumed.domains), highlight=False)
@@ -201,6 +205,8 @@ def cancel_cmd(lazy: LazyContext, alert_id: int) -> None:
     """Cancel an alert: nothing more is sent."""
     with session_scope(lazy.app.checked_sessions()) as session:
         count = control.cancel(session, alert_id)
+        audit.record(session, audit.cli_actor(), "alert.cancel", f"alert:{alert_id}",
+                     cancelled=count)
     Console().print(f"alert {alert_id} cancelled ({count} unsent messages cancelled)")
 
 
@@ -213,6 +219,8 @@ def retry_failed_cmd(lazy: LazyContext, alert_id: int, no_wait: bool) -> None:
     require_smtp_if_embedded(lazy.app.settings)
     with session_scope(lazy.app.checked_sessions()) as session:
         count = control.retry_failed(session, alert_id)
+        audit.record(session, audit.cli_actor(), "alert.retry_failed", f"alert:{alert_id}",
+                     requeued=count)
     console = Console()
     console.print(f"alert {alert_id}: {count} failed messages requeued")
     drive(lazy.app, alert_id, not no_wait, console)

@@ -11,10 +11,12 @@ from outreach.config import Settings
 from outreach.db.models import Alert
 from outreach.web.app import create_app
 from tests.fixtures.db import make_test_settings
+from tests.support.routes import sample_path
 
 PASSWORD = "correct horse battery staple"
 PUBLIC_PREFIXES = ("/u/", "/o/", "/c/", "/static/", "/healthz", "/dashboard/static/")
-PUBLIC_ENDPOINTS = {"dashboard.login", "dashboard.logout"}
+PUBLIC_ENDPOINTS = {"dashboard.login", "dashboard.logout", "dashboard.login_code",
+                    "dashboard.invite"}
 
 
 @pytest.fixture
@@ -51,11 +53,7 @@ def client(app):
 
 
 def _sample_path(rule) -> str:
-    path = rule.rule
-    for arg in rule.arguments:
-        path = re.sub(rf"<int:{arg}>", "1", path)  # any id
-        path = re.sub(rf"<(?:[a-z]+:)?{arg}>", "pause", path)  # an action name or token
-    return path
+    return sample_path(rule)
 
 
 def test_every_dashboard_route_needs_a_session(app, reach_example):
