@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from outreach import audit
 from outreach.db.models import AuditEvent
@@ -23,7 +23,7 @@ def activity() -> Any:
     with db() as session:
         events = audit.list_events(session, action=action or None, actor=actor or None,
                                    limit=PAGE)
-        actors = session.scalars(select(distinct(AuditEvent.actor)).order_by(AuditEvent.actor)
+        actors = session.scalars(select(AuditEvent.actor).distinct().order_by(AuditEvent.actor)
                                  .limit(500)).all()
     return render_template("dashboard/audit.html", events=events, action=action, actor=actor,
                            actors=actors, groups=ACTION_GROUPS, page=PAGE)
