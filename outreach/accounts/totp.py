@@ -35,7 +35,7 @@ def provisioning_uri(secret: str, email: str, issuer: str = ISSUER) -> str:
 def matching_step(secret: str, code: str, now: float | None = None) -> int | None:
     """The time step (current or one either side) whose code equals `code`, or None."""
     code = "".join(code.split())
-    if not (code.isdigit() and len(code) == 6):
+    if not (code.isascii() and code.isdigit() and len(code) == 6):
         return None
     totp, now = pyotp.TOTP(secret), time.time() if now is None else now
     for offset in (0, -1, 1):

@@ -75,6 +75,7 @@ def test_console_actions_are_recorded_with_the_user(settings, app_ctx, sessions,
     assert len(rows) == 3
     assert all("press@example.org" in r for r in rows)
     assert "alert.cancel" in rows[0] and "alert.pause" in rows[1] and "user.login" in rows[2]
+    assert "Paused" in rows[1] and f"/dashboard/alerts/{reach_example.alert_id}" in rows[1]
     filtered = client.get("/dashboard/activity?action=alert.&actor=press%40example.org")
     assert filtered.get_data(as_text=True).count("alert.") >= 2
     assert "user.login" not in filtered.get_data(as_text=True).split("<tbody>")[1]

@@ -51,7 +51,7 @@ def _routes(app):
 
 
 def test_exemptions_are_exactly_the_known_ones(app):
-    assert PUBLIC_BLUEPRINTS == {"unsubscribe", "tracking"}
+    assert {"unsubscribe", "tracking"} == PUBLIC_BLUEPRINTS
     assert PUBLIC_ENDPOINTS - {"healthz", "static", "dashboard.static"} == LOGGED_OUT
     marked = {rule.endpoint for rule, _, _ in _routes(app)
               if getattr(app.view_functions[rule.endpoint], "self_service", False)}
@@ -78,7 +78,7 @@ def test_every_state_changing_route_needs_the_csrf_token(app, sessions):
     client = app.test_client()
     log_in(client, make_user(sessions, "admin@example.org", "admin"))
     checked = 0
-    for rule, method, path in _routes(app):
+    for _rule, method, path in _routes(app):
         for data in ({}, {"csrf_token": "forged"}):
             response = client.open(path, method=method, data=data)
             assert response.status_code == 400, (method, path, data, response.status_code)

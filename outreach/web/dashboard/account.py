@@ -101,7 +101,9 @@ def totp_setup() -> Any:
             flash("That code did not match. Type the 6 digits your app shows now.", "error")
         uri = totp.provisioning_uri(secret, user.email, app_context(current_app).settings.org_name)
     qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
+    live = live_session()
     return render_template("dashboard/totp_setup.html", secret=secret, qr=qr,
+                           must_enrol=bool(live and must_enrol(live)),
                            grouped=" ".join(secret[i:i + 4] for i in range(0, len(secret), 4)))
 
 

@@ -1,28 +1,27 @@
-"""Dashboard login pieces without a server: limiter windows, password check, safe redirects."""
+"""Dashboard login pieces without a server: limiter choice and fallback, password check."""
 
 from __future__ import annotations
 
 import pytest
+from sqlalchemy.orm import sessionmaker
 
 from outreach.errors import ConfigError
 from outreach.web.dashboard.auth import password_matches
 from outreach.web.dashboard.limiter import (
-    LocalLoginLimiter,
+    DatabaseLoginLimiter,
     RedisLoginLimiter,
     make_limiter,
-    redis_client,
 )
 from tests.fixtures.db import make_test_settings
 
 
-def test_local_limiter_counts_per_client_and_window(monkeypatch):
-    now = [1000.0]
-    monkeypatch.setattr("outreach.web.dashboard.limiter.time.monotonic", lambda: now[0])
-    limiter = LocalLoginLimiter(limit=3, window=60)
-    assert [limiter.allow("10.0.0.1") for _ in range(4)] == [True, True, True, False]
-    assert limiter.allow("10.0.0.2")
-    now[0] += 61
-    assert limiter.allow("10.0.0.1")
+class CountingLimiter:
+    def __init__(self, limit: int) -> None:
+        self.limit, self.seen = limit, 0
+
+    def allow(self, client: str) -> bool:
+        self.seen += 1
+        return self.seen <= self.limit
 
 
 def test_password_check():
@@ -34,14 +33,16 @@ def test_password_check():
 
 
 def test_make_limiter_choices():
-    assert isinstance(make_limiter(make_test_settings()), LocalLoginLimiter)
+    sessions = sessionmaker()
+    assert isinstance(make_limiter(make_test_settings(), sessions), DatabaseLoginLimiter)
     redis_settings = make_test_settings(broker_url="redis://127.0.0.1:6379/0")
-    assert isinstance(make_limiter(redis_settings), RedisLoginLimiter)
-    with pytest.raises(ConfigError):
+    assert isinstance(make_limiter(redis_settings, sessions), RedisLoginLimiter)
+    with pytest.raises(ConfigError, match="OUTREACH_DASHBOARD_LOGIN_LIMIT"):
         make_test_settings(dashboard_login_limit="many")
 
 
-def test_redis_limiter_falls_back_when_redis_is_down():
-    client = redis_client("redis://127.0.0.1:1/0")
-    limiter = RedisLoginLimiter(client, "t", limit=2)
+def test_redis_limiter_falls_back_to_the_shared_store_when_redis_is_down():
+    fallback = CountingLimiter(limit=2)
+    limiter = RedisLoginLimiter("redis://127.0.0.1:1/0", "t", fallback, limit=2)
     assert [limiter.allow("a") for _ in range(3)] == [True, True, False]
+    assert fallback.seen == 3  # every attempt was counted by the fallback, none lost
