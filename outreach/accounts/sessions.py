@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from outreach.accounts.credentials import digest, new_token
@@ -73,7 +73,3 @@ def end_all(session: Session, user_id: int | None) -> int:
     where = WebSession.user_id == user_id if user_id is not None else WebSession.user_id.is_(None)
     return int(session.execute(delete(WebSession).where(where)).rowcount or 0)  # type: ignore
 
-
-def count_for(session: Session, user_id: int) -> int:
-    rows = session.scalars(select(WebSession.id).where(WebSession.user_id == user_id)).all()
-    return len(rows)

@@ -87,3 +87,36 @@ def test_invitation_two_step_login_and_activity(page, server, run_cli, artifacts
     page.get_by_role("button", name="Show").click()
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("user.invite")
+
+
+def test_admin_invites_and_manages_the_team(page, settings, tmp_path, sessions, artifacts_dir):
+    from tests.fixtures.accounts import USER_PASSWORD, make_user
+
+    open_settings = make_test_settings(database_url=settings.database_url)  # 2FA not required
+    admin = make_user(sessions, "lead@example.org", "admin")
+    make_user(sessions, "intern@example.org", "sender")
+    live = start_server(open_settings, tmp_path)
+    try:
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.goto(f"{live.url}/dashboard/users")
+        page.get_by_label("Email address").fill(admin.email)
+        page.get_by_label("Password").fill(USER_PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page).to_have_url(f"{live.url}/dashboard/users")
+        page.get_by_label("Their email address").fill("new.colleague@example.org")
+        page.get_by_label("What they may do").select_option("sender")
+        _shot(page, artifacts_dir, "7-team")
+        page.get_by_role("button", name="Create invitation link").click()
+        link = page.locator("#invite-link").input_value()
+        assert link.startswith("http://127.0.0.1:8000/dashboard/invite/")
+        _shot(page, artifacts_dir, "8-invitation-link")
+        page.get_by_role("link", name="Back to the team").click()
+        row = page.locator("tr", has_text="intern@example.org")
+        row.get_by_label("Role of intern@example.org").select_option("viewer")
+        row.get_by_role("button", name="Change").click()
+        expect(page.get_by_role("status")).to_contain_text("intern@example.org: role is now viewer")
+        expect(page.locator("tr", has_text="new.colleague@example.org")).to_contain_text(
+            "invited, not joined yet")
+        _shot(page, artifacts_dir, "9-team-changed")
+    finally:
+        stop_server(live)

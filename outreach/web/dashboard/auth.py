@@ -97,10 +97,6 @@ def live_session() -> LiveSession | None:
     return g.live_session  # type: ignore[no-any-return]
 
 
-def logged_in() -> bool:
-    return live_session() is not None
-
-
 def csrf_token() -> str:
     token = session.get("csrf")
     if not token:
