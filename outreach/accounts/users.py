@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from outreach.accounts.credentials import digest, hash_password, new_token, verify_password
@@ -90,12 +90,20 @@ def invited_user(session: Session, token: str, now: datetime | None = None) -> U
 
 def accept_invitation(session: Session, token: str, password: str,
                       now: datetime | None = None) -> User:
+    """Set the password and burn the link. The link is cleared by a conditional UPDATE, so of
+    two requests racing with one link only one can win."""
     user = invited_user(session, token, now)
-    if user is None:
+    password_hash = hash_password(password)  # policy checked before the link is spent
+    spent = user is not None and session.execute(
+        update(User).where(User.id == user.id, User.invite_hash == digest(token))
+        .values(invite_hash=None, invite_expires_at=None, password_hash=password_hash)
+        .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
+    if user is None or not spent:
         raise UserError("This invitation link is not valid any more. Ask an administrator "
                         "for a new one.")
-    set_password(session, user, password)
     user.invite_hash = user.invite_expires_at = None
+    user.password_hash = password_hash
+    end_sessions_of(session, user.id)
     return user
 
 

@@ -7,6 +7,14 @@ The user comes from the request's server-side session (`auth.live_session`). The
 opened with the shared OUTREACH_DASHBOARD_PASSWORD (possible only while no user exists) acts as
 one `admin` called "dashboard". Beyond these per-view checks, `auth.guard` refuses any
 state-changing request from a `viewer` on every route (default deny).
+
+A state-changing view, for any blueprint under /dashboard (the session cookie's path):
+
+    @requires("sender")
+    def launch(alert_id: int) -> Any:          # POST: CSRF already checked by auth.guard
+        with db() as session:
+            ...the change...
+            audit.record(session, current_actor(), "alert.launch", f"alert:{alert_id}")
 """
 
 from __future__ import annotations
