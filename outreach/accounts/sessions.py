@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
@@ -68,8 +69,20 @@ def end(session: Session, token: str | None) -> None:
         session.execute(delete(WebSession).where(WebSession.id == digest(token)))
 
 
+def end_this_and_earlier(session: Session, row: WebSession) -> int:
+    """Logout: this session and every earlier one of the same login (user, or the shared
+    password). A session opened later, e.g. on another device after this one, stays."""
+    result = session.execute(delete(WebSession).where(
+        _same_login(row.user_id), WebSession.created_at <= row.created_at))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _same_login(user_id: int | None) -> Any:
+    return WebSession.user_id == user_id if user_id is not None else WebSession.user_id.is_(None)
+
+
 def end_all(session: Session, user_id: int | None) -> int:
     """Every session of this user, or every shared-password session for None."""
-    where = WebSession.user_id == user_id if user_id is not None else WebSession.user_id.is_(None)
-    return int(session.execute(delete(WebSession).where(where)).rowcount or 0)  # type: ignore
+    result = session.execute(delete(WebSession).where(_same_login(user_id)))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

@@ -1,8 +1,9 @@
 """Issue 14, point 10: logging out ends the session on the server, not just in one browser.
 
 Before: the session lived only in the signed cookie, so a copy taken before logout kept
-working for 12 hours. Now the cookie holds a token for a server-side row that logout deletes;
-"log out everywhere", a password change and disabling a user delete all of a user's rows.
+working for 12 hours. Now the cookie holds a token for a server-side row; logout deletes it and
+every earlier session of the same login; "log out everywhere", a password change and disabling
+a user delete all of a user's rows.
 """
 
 from __future__ import annotations
@@ -54,6 +55,17 @@ def test_a_cookie_copied_before_logout_stops_working(app):
     response = thief.get("/dashboard/alerts")
     assert response.status_code == 302 and "/dashboard/login" in response.headers["Location"]
     assert thief.get("/dashboard/alerts.json").status_code == 401
+
+
+def test_logout_ends_every_earlier_session_of_that_login(app, sessions):
+    user = _user(sessions)
+    older = _log_in_user(app, user.email, USER_PASSWORD)
+    current = _log_in_user(app, user.email, USER_PASSWORD)
+    newer = _log_in_user(app, user.email, USER_PASSWORD)
+    current.post("/dashboard/logout", data={"csrf_token": _token(current, "/dashboard/alerts")})
+    assert current.get("/dashboard/alerts").status_code == 302
+    assert older.get("/dashboard/alerts").status_code == 302  # earlier: ended with it
+    assert newer.get("/dashboard/alerts").status_code == 200  # opened later: not "earlier"
 
 
 def _user(sessions):

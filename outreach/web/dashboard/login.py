@@ -29,7 +29,13 @@ from outreach.accounts.users import any_users, authenticate
 from outreach.db.models import User
 from outreach.db.session import session_scope
 from outreach.web.app import app_context
-from outreach.web.dashboard.auth import csrf_token, password_matches, safe_next, self_service
+from outreach.web.dashboard.auth import (
+    csrf_token,
+    live_session,
+    password_matches,
+    safe_next,
+    self_service,
+)
 
 FAILED = "Login failed. Check your credentials and try again."
 LIMITED = "Too many login attempts. Wait a minute and try again."
@@ -48,6 +54,7 @@ def _allowed(*keys: str) -> bool:
 
 def open_session(db: Session, user: User | None) -> None:
     """A new server-side session for this browser; nothing from before the login carries over."""
+    live_sessions.end(db, session.get("sid"))  # a second login in this browser replaces the first
     token = live_sessions.start(db, user)
     actor = audit.Actor(user.email if user else "dashboard", "user")
     audit.record(db, actor, "user.login", f"user:{user.id}" if user else "shared-password")
@@ -126,8 +133,12 @@ def login_code() -> Any:
 
 
 def logout() -> Any:
-    """End this session on the server (a copy of the cookie stops working too)."""
+    """End this session and every earlier one of the same login, on the server: a copy of
+    the cookie, or a session left open on an older device, stops working too."""
+    live = live_session()
     with _db() as db:
+        if live is not None:
+            live_sessions.end_this_and_earlier(db, live.row)
         live_sessions.end(db, session.get("sid"))
     session.clear()
     flash("You are logged out.", "ok")
