@@ -147,3 +147,14 @@ def test_a_dotenv_file_fills_in_and_the_environment_wins(tmp_path, monkeypatch):
     dotenv.write_text("OUTREACH_ORG_NAEM=typo\n")
     with pytest.raises(ConfigError, match="did you mean OUTREACH_ORG_NAME"):
         load_settings(dotenv=dotenv)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("1", True), ("yes", True), ("0", False),
+                                               ("off", False)])
+def test_require_2fa_is_a_typed_flag(raw, expected):
+    assert load_settings({"OUTREACH_REQUIRE_2FA": raw}).require_2fa is expected
+
+
+def test_require_2fa_rejects_other_values():
+    with pytest.raises(ConfigError, match=r"^OUTREACH_REQUIRE_2FA: .*'maybe'"):
+        load_settings({"OUTREACH_REQUIRE_2FA": "maybe"})
