@@ -50,6 +50,13 @@ def _me(db: Any) -> User:
     return db.get(User, user.id)
 
 
+def _current_password_ok(user: User) -> bool:
+    """The re-typed password, limited like a login: a stolen session cannot guess it."""
+    limiter = current_app.extensions["dashboard_limiter"]
+    return limiter.allow(f"password:{user.id}") and verify_password(
+        user.password_hash, request.form.get("current_password", ""))
+
+
 def account() -> Any:
     live = live_session()
     with _db() as db:
@@ -64,7 +71,7 @@ def password() -> Any:
     new, again = request.form.get("new_password", ""), request.form.get("new_password_again", "")
     with _db() as db:
         user = _me(db)
-        if not verify_password(user.password_hash, request.form.get("current_password", "")):
+        if not _current_password_ok(user):
             flash("Your current password was not right. Nothing was changed.", "error")
             return redirect(url_for("dashboard.account"))
         if new != again:
@@ -111,7 +118,7 @@ def totp_setup() -> Any:
 def totp_off() -> Any:
     with _db() as db:
         user = _me(db)
-        if not verify_password(user.password_hash, request.form.get("current_password", "")):
+        if not _current_password_ok(user):
             flash("Your current password was not right. Two-step login stays on.", "error")
         elif app_context(current_app).settings.require_2fa and user.role != "viewer":
             flash("Two-step login is required for your role; it stays on.", "error")
@@ -126,8 +133,7 @@ def totp_off() -> Any:
 def recovery_codes() -> Any:
     with _db() as db:
         user = _me(db)
-        if not user.totp_secret or not verify_password(
-                user.password_hash, request.form.get("current_password", "")):
+        if not user.totp_secret or not _current_password_ok(user):
             flash("Your current password was not right. The old codes still work.", "error")
             return redirect(url_for("dashboard.account"))
         codes = totp.new_recovery_codes(db, user)
