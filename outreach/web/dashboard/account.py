@@ -50,11 +50,17 @@ def _me(db: Any) -> User:
     return db.get(User, user.id)
 
 
-def _current_password_ok(user: User) -> bool:
-    """The re-typed password, limited like a login: a stolen session cannot guess it."""
-    limiter = current_app.extensions["dashboard_limiter"]
-    return limiter.allow(f"password:{user.id}") and verify_password(
-        user.password_hash, request.form.get("current_password", ""))
+def _password_attempt() -> bool:
+    """Count a re-typed password like a login, so a stolen session cannot guess it. Called
+    before the view opens its transaction (the limiter commits one of its own)."""
+    user = current_user()
+    return bool(current_app.extensions["dashboard_limiter"].allow(
+        f"password:{user.id if user else 'shared'}"))
+
+
+def _current_password_ok(user: User, allowed: bool) -> bool:
+    return allowed and verify_password(user.password_hash,
+                                       request.form.get("current_password", ""))
 
 
 def account() -> Any:
@@ -69,9 +75,10 @@ def account() -> Any:
 @self_service
 def password() -> Any:
     new, again = request.form.get("new_password", ""), request.form.get("new_password_again", "")
+    allowed = _password_attempt()
     with _db() as db:
         user = _me(db)
-        if not _current_password_ok(user):
+        if not _current_password_ok(user, allowed):
             flash("Your current password was not right. Nothing was changed.", "error")
             return redirect(url_for("dashboard.account"))
         if new != again:
@@ -116,9 +123,10 @@ def totp_setup() -> Any:
 
 @self_service
 def totp_off() -> Any:
+    allowed = _password_attempt()
     with _db() as db:
         user = _me(db)
-        if not _current_password_ok(user):
+        if not _current_password_ok(user, allowed):
             flash("Your current password was not right. Two-step login stays on.", "error")
         elif app_context(current_app).settings.require_2fa and user.role != "viewer":
             flash("Two-step login is required for your role; it stays on.", "error")
@@ -131,9 +139,10 @@ def totp_off() -> Any:
 
 @self_service
 def recovery_codes() -> Any:
+    allowed = _password_attempt()
     with _db() as db:
         user = _me(db)
-        if not user.totp_secret or not _current_password_ok(user):
+        if not user.totp_secret or not _current_password_ok(user, allowed):
             flash("Your current password was not right. The old codes still work.", "error")
             return redirect(url_for("dashboard.account"))
         codes = totp.new_recovery_codes(db, user)
