@@ -108,7 +108,7 @@ class Settings(BaseSettings):
     inbound_poll_seconds: Annotated[float, Field(ge=1)] = 60.0
     # web
     dashboard_password: str | None = _secret()
-    dashboard_login_limit: Positive = 5  # attempts per minute and client
+    dashboard_login_limit: Positive = 5  # attempts per minute, per client and per account
     dashboard_limit_prefix: str = "outreach:login"
     trusted_proxies: Annotated[int, Field(ge=0)] = 0
     # deliverability guard (README "Protecting your domain"); `alert guard` overrides per alert

@@ -27,7 +27,7 @@ USER_PASSWORD = "a long enough test password"
 @pytest.fixture
 def app(db_url):
     settings = make_test_settings(database_url=db_url, dashboard_password=PASSWORD,
-                                  extra={"OUTREACH_DASHBOARD_LOGIN_LIMIT": "100"})
+                                  dashboard_login_limit=100)
     return create_app(settings)
 
 

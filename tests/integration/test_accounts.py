@@ -23,7 +23,7 @@ SHARED = "shared dashboard password"
 @pytest.fixture
 def settings(db_url):
     return make_test_settings(database_url=db_url, dashboard_password=SHARED,
-                              extra={"OUTREACH_DASHBOARD_LOGIN_LIMIT": "100"})
+                              dashboard_login_limit=100)
 
 
 @pytest.fixture
@@ -169,7 +169,7 @@ def test_totp_enrolment_through_the_account_page(app, sessions):
 
 def test_require_2fa_sends_admins_to_enrolment(db_url, sessions):
     settings = make_test_settings(database_url=db_url, require_2fa=True,
-                                  extra={"OUTREACH_DASHBOARD_LOGIN_LIMIT": "100"})
+                                  dashboard_login_limit=100)
     app = create_app(settings)
     user = make_user(sessions, "boss@example.org", "admin")
     viewer = make_user(sessions, "look@example.org", "viewer")

@@ -35,7 +35,7 @@ def _added_later() -> Blueprint:
 @pytest.fixture
 def app(db_url):
     settings = make_test_settings(database_url=db_url,
-                                  extra={"OUTREACH_DASHBOARD_LOGIN_LIMIT": "100"})
+                                  dashboard_login_limit=100)
     app = create_app(settings)
     app.register_blueprint(_added_later())
     app.config["TESTING"] = True
