@@ -96,3 +96,16 @@ def test_sender_may_change_but_not_manage_users(app, sessions):
         == b"launched"
     assert client.post("/dashboard/users/invite", data={
         "csrf_token": token, "email": "x@example.org", "role": "admin"}).status_code == 403
+
+
+def test_scripts_send_the_token_in_a_header(app, sessions):
+    """Progressive enhancement (live preview, counts) POSTs with fetch(): the page's
+    <meta name="csrf-token"> goes in X-CSRF-Token."""
+    client = app.test_client()
+    log_in(client, make_user(sessions, "sender@example.org", "sender"))
+    page = client.get("/dashboard/alerts").get_data(as_text=True)
+    token = page.split('<meta name="csrf-token" content="')[1].split('"')[0]
+    assert client.post("/dashboard/later/launch/1", headers={"X-CSRF-Token": token}).data \
+        == b"launched"
+    assert client.post("/dashboard/later/launch/1",
+                       headers={"X-CSRF-Token": token[:-1]}).status_code == 400
