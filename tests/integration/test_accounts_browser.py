@@ -63,11 +63,12 @@ def test_invitation_two_step_login_and_activity(page, server, run_cli, artifacts
     expect(page.get_by_role("status")).to_contain_text("You are logged out.")
     page.goto(f"{server.url}/dashboard/activity")
     expect(page).to_have_url(f"{server.url}/dashboard/login?next=/dashboard/activity")
+    _shot(page, artifacts_dir, "5-login")
     page.get_by_label("Email address").fill("maria@example.org")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_label("Login code")).to_be_visible()
-    _shot(page, artifacts_dir, "5-login-code")
+    _shot(page, artifacts_dir, "6-login-code")
     # the code of the step the set-up used is burnt; the next step's code is accepted
     page.get_by_label("Login code").fill(pyotp.TOTP(secret).at(time.time() + 30))
     page.get_by_role("button", name="Continue").click()
@@ -81,12 +82,16 @@ def test_invitation_two_step_login_and_activity(page, server, run_cli, artifacts
     assert f"{getpass.getuser()} (command line)" in text and "maria@example.org" in text
     assert "Turned on two-step login" in text and "Invited maria@example.org" in text
     expect(page.locator("#nav-account")).to_have_text("maria@example.org (sender)")
-    _shot(page, artifacts_dir, "6-activity")
+    _shot(page, artifacts_dir, "7-activity")
 
     page.get_by_label("Who").select_option(f"cli:{getpass.getuser()}")
     page.get_by_role("button", name="Show").click()
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("user.invite")
+
+    page.goto(server.rebase(link))  # the invitation worked once; now it is spent
+    expect(page.locator("#invite-invalid")).to_contain_text("work once, for 72 hours")
+    _shot(page, artifacts_dir, "8-invitation-spent")
 
 
 def test_admin_invites_and_manages_the_team(page, settings, tmp_path, sessions, artifacts_dir):
@@ -105,11 +110,11 @@ def test_admin_invites_and_manages_the_team(page, settings, tmp_path, sessions, 
         expect(page).to_have_url(f"{live.url}/dashboard/users")
         page.get_by_label("Their email address").fill("new.colleague@example.org")
         page.get_by_label("What they may do").select_option("sender")
-        _shot(page, artifacts_dir, "7-team")
+        _shot(page, artifacts_dir, "9-team")
         page.get_by_role("button", name="Create invitation link").click()
         link = page.locator("#invite-link").input_value()
         assert link.startswith("http://127.0.0.1:8000/dashboard/invite/")
-        _shot(page, artifacts_dir, "8-invitation-link")
+        _shot(page, artifacts_dir, "10-invitation-link")
         page.get_by_role("link", name="Back to the team").click()
         row = page.locator("tr", has_text="intern@example.org")
         row.get_by_label("Role of intern@example.org").select_option("viewer")
@@ -117,6 +122,6 @@ def test_admin_invites_and_manages_the_team(page, settings, tmp_path, sessions, 
         expect(page.get_by_role("status")).to_contain_text("intern@example.org: role is now viewer")
         expect(page.locator("tr", has_text="new.colleague@example.org")).to_contain_text(
             "invited, not joined yet")
-        _shot(page, artifacts_dir, "9-team-changed")
+        _shot(page, artifacts_dir, "11-team-changed")
     finally:
         stop_server(live)
