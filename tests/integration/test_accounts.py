@@ -212,6 +212,8 @@ def test_admin_team_page(app, sessions):
                            .order_by(AuditEvent.id)).all()
     assert [e.action for e in events] == ["user.login", "user.invite", "user.role"]
     assert events[2].target == f"user:{sender.id}" and events[2].detail["role"] == "viewer"
+    huge = client.post(f"/dashboard/users/{10**30}/disable", data={"csrf_token": token})
+    assert huge.status_code == 404  # not a 500 from an integer overflow
     as_sender = app.test_client()
     log_in(as_sender, make_user(sessions, "s2@example.org", "sender"))
     assert as_sender.get("/dashboard/users").status_code == 403

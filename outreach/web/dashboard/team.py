@@ -55,6 +55,8 @@ def invite() -> Any:
 
 
 def _user_or_404(db: Any, user_id: int) -> User:
+    if user_id >= 2**31:  # beyond an INTEGER column: PostgreSQL would raise, not miss
+        abort(404)
     user = db.get(User, user_id)
     if user is None:
         abort(404)
