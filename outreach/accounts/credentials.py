@@ -1,8 +1,9 @@
 """Random tokens and their stored digests, and password hashing.
 
-Invitation links, session cookies and recovery codes carry 128+ random bits, so storing their
-SHA-256 is enough: nothing can be brute-forced from a leaked digest, and lookup stays one
-indexed equality. Passwords are chosen by people and get argon2 (argon2-cffi's defaults,
+Invitation links and session cookies carry 256 random bits and recovery codes 64, so storing
+their SHA-256 is enough: no digest in a leaked database can be walked back to its value
+(2^64 guesses per recovery code, each only good once), and lookup stays one indexed equality.
+Passwords are chosen by people and get argon2 (argon2-cffi's defaults,
 RFC 9106 low-memory profile), rehashed on login when the parameters change.
 """
 

@@ -1,8 +1,8 @@
 """Console accounts: users, their login sessions, recovery codes, and login-attempt counts.
 
 Secrets are never stored as given: passwords as argon2 hashes, invitation and session tokens
-and recovery codes as SHA-256 digests (they are long random values, so a fast hash is enough:
-there is nothing to brute-force). A database leak therefore logs nobody in.
+and recovery codes as SHA-256 digests (random values of 64 to 256 bits, so a fast hash is
+enough; see `outreach.accounts.credentials`). A database leak therefore logs nobody in.
 """
 
 from __future__ import annotations
