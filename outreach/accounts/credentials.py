@@ -60,3 +60,8 @@ def verify_password(stored: str | None, given: str) -> bool:
 
 def needs_rehash(stored: str) -> bool:
     return _hasher().check_needs_rehash(stored)
+
+
+def rehashed(stored: str, password: str) -> str | None:
+    """A new hash of a just-verified password if `stored` used older parameters, else None."""
+    return _hasher().hash(password) if needs_rehash(stored) else None

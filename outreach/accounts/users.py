@@ -14,7 +14,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
-from outreach.accounts.credentials import digest, hash_password, new_token, verify_password
+from outreach.accounts.credentials import (
+    digest,
+    hash_password,
+    new_token,
+    rehashed,
+    verify_password,
+)
 from outreach.contacts.addresses import InvalidAddress, normalize
 from outreach.db.models import USER_ROLES, User, WebSession, utcnow
 from outreach.errors import UserError
@@ -121,8 +127,9 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
         address = ""
     user = session.scalar(select(User).where(User.email == address)) if address else None
     ok = verify_password(user.password_hash if user else None, password)
-    if not ok or user is None or user.disabled_at is not None:
+    if not ok or user is None or user.disabled_at is not None or user.password_hash is None:
         return None
+    user.password_hash = rehashed(user.password_hash, password) or user.password_hash
     return user
 
 

@@ -11,6 +11,7 @@ from outreach.accounts.credentials import (
     hash_password,
     needs_rehash,
     new_token,
+    rehashed,
     verify_password,
 )
 from outreach.errors import UserError
@@ -51,3 +52,13 @@ def test_tokens_are_random_and_stored_as_digests():
     a, b = new_token(), new_token()
     assert a != b and len(a) >= 43
     assert digest(a) != a and len(digest(a)) == 64
+
+
+def test_old_parameters_are_rehashed_on_login():
+    from argon2 import PasswordHasher
+
+    weak = PasswordHasher(time_cost=1, memory_cost=1024).hash("correct horse battery")
+    assert needs_rehash(weak)
+    fresh = rehashed(weak, "correct horse battery")
+    assert fresh and verify_password(fresh, "correct horse battery") and not needs_rehash(fresh)
+    assert rehashed(fresh, "correct horse battery") is None
