@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from outreach.db.models import ACTOR_KINDS, AuditEvent
 
@@ -62,11 +62,3 @@ def list_events(session: Session, *, action: str | None = None, actor: str | Non
     if since:
         query = query.where(AuditEvent.at >= since)
     return session.scalars(query.limit(limit)).all()
-
-
-def record_now(sessions: sessionmaker[Session], actor: Actor, action: str, target: str = "",
-               **detail: Any) -> None:
-    """Record in a transaction of its own: for actions that commit by themselves (an import
-    commits per batch, a test send touches no table), recorded right after they succeed."""
-    with sessions() as session, session.begin():
-        record(session, actor, action, target, **detail)
