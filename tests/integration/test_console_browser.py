@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from outreach.audit import list_events
+from tests.fixtures.accounts import make_user
 from tests.fixtures.db import make_test_settings
 from tests.fixtures.services import REDIS_URL
 from tests.fixtures.web import start_server, stop_server
@@ -67,10 +68,17 @@ def test_organiser_flow(page, web, settings, smtp_sink, imap_server, run_cli, se
     shot = Shots(page, artifacts_dir, f"console-{settings.database_url.split(':')[0]}")
     base = f"{web.url}/dashboard"
 
+    # a named sender with two-step login (the shared password stops once a user exists)
+    officer = make_user(sessions, "officer@example.org", "sender", with_totp=True)
     page.goto(f"{base}/alerts")
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Email address").fill(officer.email)
+    page.get_by_label("Password").fill(officer.password)
     page.get_by_role("button", name="Log in").click()
+    page.get_by_label("Login code").fill(officer.code())
+    shot("login-code")
+    page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", name="Alerts")).to_be_visible()
+    expect(page.locator("#nav-account")).to_have_text("officer@example.org (sender)")
     shot("alerts-empty")
 
     # 1. import: dry run shows the rejected line and the unknown columns; map; confirm
@@ -218,10 +226,10 @@ def test_organiser_flow(page, web, settings, smtp_sink, imap_server, run_cli, se
     with sessions() as session:
         actions = [e.action for e in reversed(list_events(session))]
         actors = {e.actor for e in list_events(session)}
-    assert actions == ["contacts.import", "segment.save", "alert.create", "alert.test_send",
-                       "alert.launch", "reply.handled", "alert.follow_up", "alert.edit",
-                       "alert.launch"]
-    assert actors == {"dashboard"}  # the shared-password session, until named accounts land
+    assert actions == ["user.login", "contacts.import", "segment.save", "alert.create",
+                       "alert.test_send", "alert.launch", "reply.handled", "alert.follow_up",
+                       "alert.edit", "alert.launch"]
+    assert actors == {"officer@example.org"}  # every step by the logged-in sender
 
 
 def test_editor_preview_and_launch_guard_work_without_javascript(page_without_js, web,

@@ -97,7 +97,11 @@ def password() -> Any:
 
 @self_service
 def totp_setup() -> Any:
-    """GET: the QR code to scan. POST: the first code, which turns two-step login on."""
+    """GET: the QR code to scan. POST: the first code, which turns two-step login on.
+
+    Pages are rendered after the transaction: the layout reads the database too (SQLite
+    would wait on our own write lock)."""
+    codes = None
     with _db() as db:
         user = _me(db)
         if user.totp_secret:
@@ -111,9 +115,11 @@ def totp_setup() -> Any:
             if codes is not None:
                 audit.record(db, audit.Actor(user.email), "user.totp_enable", f"user:{user.id}")
                 session.pop("totp_pending", None)
-                return render_template("dashboard/recovery_codes.html", codes=codes)
-            flash("That code did not match. Type the 6 digits your app shows now.", "error")
+            else:
+                flash("That code did not match. Type the 6 digits your app shows now.", "error")
         uri = totp.provisioning_uri(secret, user.email, app_context(current_app).settings.org_name)
+    if codes is not None:
+        return render_template("dashboard/recovery_codes.html", codes=codes)
     qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
     live = live_session()
     return render_template("dashboard/totp_setup.html", secret=secret, qr=qr,
@@ -154,10 +160,8 @@ def invite(token: str) -> Any:
     """Public: the link from `outreach users add`. Works once, for 72 hours."""
     with _db() as db:
         user = invited_user(db, token)
-        if user is None:
-            return render_template("dashboard/invite_invalid.html", show_nav=False), 404
-        email = user.email
-        if request.method == "POST":
+        email = user.email if user else None
+        if request.method == "POST" and user is not None:
             new, again = request.form.get("new_password", ""), request.form.get(
                 "new_password_again", "")
             try:
@@ -167,10 +171,13 @@ def invite(token: str) -> Any:
             except UserError as exc:
                 flash(_sentence(exc), "error")
             else:
-                audit.record(db, audit.Actor(email), "user.accept_invitation", f"user:{user.id}")
+                audit.record(db, audit.Actor(user.email), "user.accept_invitation",
+                             f"user:{user.id}")
                 open_session(db, user)
                 flash("Welcome! Your password is set.", "ok")
                 return redirect(url_for("dashboard.account"))
+    if email is None:
+        return render_template("dashboard/invite_invalid.html", show_nav=False), 404
     return render_template("dashboard/invite.html", email=email, token=token, show_nav=False)
 
 

@@ -17,7 +17,7 @@ from outreach.web.dashboard.views import db
 
 PAGE = 200
 ACTION_GROUPS = {"": "Everything", "user.": "Accounts and logins", "alert.": "Alerts",
-                 "contact": "Contacts", "segment.": "Segments"}
+                 "contact": "Contacts", "segment.": "Segments", "reply.": "Replies"}
 LABELS = {
     "user.login": "Logged in", "user.logout_everywhere": "Logged out on every device",
     "user.invite": "Invited", "user.reinvite": "Sent a new invitation link to",
@@ -27,10 +27,12 @@ LABELS = {
     "user.role": "Changed the role of", "user.disable": "Disabled", "user.enable": "Enabled",
     "contacts.import": "Imported contacts from", "contact.unsubscribe": "Unsubscribed",
     "contact.resubscribe": "Resubscribed", "contact.erase": "Erased",
-    "alert.create": "Created", "alert.test": "Sent a test of", "alert.send": "Launched",
+    "alert.create": "Created", "alert.edit": "Edited", "alert.test_send": "Sent a test of",
+    "alert.launch": "Launched", "alert.schedule": "Scheduled",
     "alert.pause": "Paused", "alert.resume": "Resumed", "alert.cancel": "Cancelled",
     "alert.retry_failed": "Retried the failed messages of", "alert.follow_up":
-    "Created the follow-up",
+    "Created the follow-up", "segment.save": "Saved the segment",
+    "reply.handled": "Marked handled", "reply.unhandled": "Marked not handled",
 }
 
 
@@ -56,8 +58,10 @@ def _row(event: AuditEvent, emails: dict[int, str]) -> dict[str, Any]:
         target = emails.get(int(ident), event.target)
     elif kind == "alert" and ident.isdigit() and len(ident) < 10:
         target, href = f"alert {ident}", url_for("dashboard.alert", alert_id=int(ident))
-    elif kind == "contact":
-        target = f"contact {ident}"
+    elif kind in ("contact", "segment", "file"):
+        target = f"{kind} {ident}"
+    elif kind == "inbound":
+        target = f"reply {ident}"
     who = event.actor
     if event.actor_kind == "cli":
         who = f"{event.actor.removeprefix('cli:')} (command line)"
