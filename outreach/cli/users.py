@@ -7,14 +7,13 @@ command (`cli:<login>`).
 from __future__ import annotations
 
 import click
-from rich.markup import escape
 from rich.table import Table
 
 from outreach import audit
 from outreach.accounts import users as accounts
 from outreach.accounts.users import INVITE_HOURS, invitation_url
 from outreach.cli import LazyContext, pass_app
-from outreach.cli.output import echo_json, table_console
+from outreach.cli.output import echo_json, safe, table_console
 from outreach.db.models import USER_ROLES
 from outreach.db.session import session_scope
 
@@ -77,7 +76,7 @@ def list_command(lazy: LazyContext, as_json: bool) -> None:
         return
     table = Table("email", "role", "state", "2FA", "last login", title=f"{len(rows)} users")
     for r in rows:
-        table.add_row(escape(r["email"]), r["role"], r["state"], "on" if r["totp"] else "off",
+        table.add_row(safe(r["email"]), r["role"], r["state"], "on" if r["totp"] else "off",
                       (r["last_login"] or "never")[:16])
     table_console().print(table)
 
@@ -148,14 +147,9 @@ def audit_command(lazy: LazyContext, action: str | None, actor: str | None, limi
     table = Table("at (UTC)", "who", "action", "target", "detail", title=f"{len(rows)} events")
     for r in rows:
         detail = "; ".join(f"{k}: {v}" for k, v in r["detail"].items())
-        table.add_row(r["at"][:19], *(_clean(r[k]) for k in ("actor", "action", "target")),
-                      _clean(detail))
+        table.add_row(r["at"][:19], *(safe(r[k]) for k in ("actor", "action", "target")),
+                      safe(detail))
     table_console().print(table)
-
-
-def _clean(value: object) -> str:
-    """Data for the terminal: rich markup escaped, control characters dropped."""
-    return escape("".join(c for c in str(value) if c.isprintable()))
 
 
 def register(main: click.Group) -> None:
