@@ -28,8 +28,8 @@ def test_cli_actions_are_recorded_with_the_os_user(run_cli, sessions, tmp_path):
     run_cli("users", "disable", "editor@example.org")
     assert "no such user" in run_cli("users", "disable", "nobody@example.org", expect=1).output
     assert run_cli("users", "add", "bad", "--role", "admin", expect=1).output.count("\n") == 1
-    run_cli("contacts", "import", str(ROOT / "contacts.csv.example"))
-    run_cli("contacts", "import", str(ROOT / "contacts.csv.example"), "--dry-run")
+    run_cli("contacts", "import", str(ROOT / "examples" / "contacts.csv.example"))
+    run_cli("contacts", "import", str(ROOT / "examples" / "contacts.csv.example"), "--dry-run")
     run_cli("contacts", "unsubscribe", "bence.nagy@example.org", "--reason", "asked by phone")
     run_cli("contacts", "resubscribe", "bence.nagy@example.org", "--reason", "asked again")
     run_cli("contacts", "erase", "bence.nagy@example.org")
