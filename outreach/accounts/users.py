@@ -33,6 +33,11 @@ def any_users(session: Session) -> bool:
     return bool(session.scalar(select(exists().where(User.id.is_not(None)))))
 
 
+def role_at_least(role: str, floor: str) -> bool:
+    """Roles rank viewer < sender < admin."""
+    return USER_ROLES.index(role) >= USER_ROLES.index(floor)
+
+
 def check_role(role: str) -> str:
     if role not in USER_ROLES:
         raise UserError(f"--role {role!r}: use one of {', '.join(USER_ROLES)}")

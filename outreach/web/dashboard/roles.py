@@ -26,9 +26,11 @@ from typing import Any, TypeVar
 
 from flask import abort
 
+from outreach.accounts.users import role_at_least
 from outreach.audit import Actor
+from outreach.db.models import USER_ROLES
 
-ROLES = ("viewer", "sender", "admin")
+ROLES = USER_ROLES
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -39,7 +41,7 @@ class CurrentUser:
     role: str
 
     def has(self, role: str) -> bool:
-        return ROLES.index(self.role) >= ROLES.index(role)
+        return role_at_least(self.role, role)
 
 
 def current_user() -> CurrentUser | None:
