@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from outreach.alerts import preview
 from outreach.alerts.spamcheck import available, spam_score
+from outreach.mail import preview
 from tests.fixtures.services import require
 from tests.integration.sending_data import make_alert
 
