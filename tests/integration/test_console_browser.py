@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import uuid
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -33,7 +34,10 @@ def settings(db_url, smtp_sink, redis_prefix, imap_server):
     return make_test_settings(database_url=db_url, dashboard_password=PASSWORD,
                               smtp_url=smtp_sink.url, broker_url=REDIS_URL,
                               imap_url=imap_server.url,
-                              broker_prefix=redis_prefix, **FAST)
+                              broker_prefix=redis_prefix, **FAST,
+                              # each test its own login-limit window: the prefix above lasts
+                              # the whole session, and these tests log in several times
+                              dashboard_limit_prefix=f"outreach:login:{uuid.uuid4().hex}")
 
 
 @pytest.fixture
