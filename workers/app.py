@@ -24,7 +24,8 @@ VISIBILITY_TIMEOUT = 3 * 3600
 EMBEDDED_BROKER = "memory://"
 
 
-app = Celery("outreach", include=["workers.tasks", "workers.tasks_inbound"])
+app = Celery("outreach", include=["workers.tasks", "workers.tasks_inbound",
+                                   "workers.tasks_webhooks"])
 _state: dict[str, Settings] = {}
 
 

@@ -48,9 +48,12 @@ COMMANDS: dict[str, Lazy] = {
     "audit": Lazy(("users",), "The audit log, newest first: who changed what, from the console "
                               "and the CLI."),
     "users": Lazy(("users",), "Console accounts: invite, list, change role, disable."),
+    "tokens": Lazy(("tokens",), "API tokens: `Authorization: Bearer otr_…` on /api/v1."),
     "web": Lazy(("web",), "Serve the web app; put a TLS-terminating proxy in front in "
                           "production (and set OUTREACH_TRUSTED_PROXIES=1 so that it sees "
                           "the client's scheme and host)."),
+    "webhooks": Lazy(("webhooks",), "Signed HTTP callbacks on replies, bounces, unsubscribes, "
+                                    "complaints and alert states."),
     "worker": Lazy(("worker",), "Start a worker (needs OUTREACH_BROKER_URL; scale out by "
                                 "starting more)."),
 }

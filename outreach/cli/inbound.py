@@ -18,9 +18,17 @@ from outreach.cli.output import echo_json, plain, safe, table_console
 @pass_app
 def poll_command(lazy: Any, limit: int | None, as_json: bool) -> None:
     """Read the inbound mailbox once: bounces, replies, auto-replies, complaints, unsubscribes."""
+    from outreach.cli.webhooks import send_due_now
     from outreach.inbound.poll import poll_mailbox
 
+    if lazy.app.settings.broker_url:  # events of this poll are queued as each record commits
+        from workers.app import use_settings
+        from workers.tasks_webhooks import install_notifier
+
+        use_settings(lazy.app.settings)
+        install_notifier()
     report = poll_mailbox(lazy.app, limit=limit)
+    send_due_now(lazy.app)  # without a broker: first attempts and reply notifications here
     if as_json:
         echo_json(report.to_json())
         return

@@ -120,6 +120,14 @@ class Settings(BaseSettings):
     guard_nameserver: str | None = None  # DNS server for `outreach doctor`, HOST[:PORT]
     guard_spf_sender: str | None = None  # relay SPF must allow: IP, host or include: domain
     require_2fa: bool = False  # admins and senders must set up TOTP (console accounts)
+    api_rate_limit: str = "600/minute"  # per API token, a `limits` expression
+    # outgoing webhooks (outreach/webhooks/config.py)
+    webhook_allow_private: bool = False  # private, loopback, link-local targets (tests, labs)
+    webhook_retry_base: Annotated[float, Field(gt=0)] = 5.0
+    webhook_retry_max: Annotated[float, Field(gt=0)] = 3600.0
+    webhook_give_up: Annotated[float, Field(gt=0)] = 86400.0
+    webhook_timeout: Annotated[float, Field(gt=0)] = 10.0
+    webhook_dispatch_seconds: Annotated[float, Field(ge=1)] = 30.0
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -141,6 +149,17 @@ class Settings(BaseSettings):
             if not values:
                 raise ValueError("give at least one delay in seconds, like 60,300")
             return values
+        return value
+
+    @field_validator("api_rate_limit")
+    @classmethod
+    def _rate_limit_expression(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not like 600/minute") from None
         return value
 
     @field_validator("imap_processed")

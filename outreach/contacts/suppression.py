@@ -12,9 +12,13 @@ from sqlalchemy.orm import Session
 
 from outreach.contacts.addresses import address_hash as hash_of
 from outreach.db.models import Contact, ContactEvent, Suppression
+from outreach.webhooks.events import emit
+from outreach.webhooks.payloads import suppression_data
 
-CHANNELS = ("link", "one-click", "mailto", "reply", "cli", "console", "bounce", "complaint",
-            "erase", "import")
+CHANNELS = ("link", "one-click", "mailto", "reply", "cli", "console", "api", "bounce",
+            "complaint", "erase", "import")
+_EVENT_FOR_REASON = {"unsubscribed": "contact.unsubscribed", "manual": "contact.unsubscribed",
+                     "complained": "complaint.received"}
 _STATUS_FOR_REASON = {
     "unsubscribed": "unsubscribed", "bounced": "bounced", "complained": "complained",
     "erased": "erased", "manual": "unsubscribed",
@@ -71,6 +75,9 @@ def suppress(
         alert_id=alert_id, message_id=message_id, detail=note,
     ))
     session.flush()
+    if reason in _EVENT_FOR_REASON:  # stored in this transaction: the change and its event
+        emit(session, _EVENT_FOR_REASON[reason],
+             suppression_data(contact, channel, alert_id, message_id))
     return True
 
 

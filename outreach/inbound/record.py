@@ -26,6 +26,8 @@ from outreach.inbound.classify import Classification
 from outreach.inbound.matching import Match
 from outreach.inbound.parse import InboundParsed
 from outreach.sending.guard.watch import watch_inbound
+from outreach.webhooks.events import emit
+from outreach.webhooks.payloads import message_data, reply_data
 
 DEFAULT_SOFT_BOUNCE_LIMIT = 3
 EVENT_KINDS = {
@@ -73,9 +75,18 @@ def record(session: Session, parsed: InboundParsed, verdict: Classification, fou
     suppressed = False
     if found.acts and message is not None and kind in EVENT_KINDS:
         suppressed = _apply(session, message, verdict, row, soft_limit)
+        _emit(session, kind, row, message)
         if guard is not None:  # the deliverability guard judges bounces and complaints
             watch_inbound(session, guard, message.alert_id, kind)
     return Recorded(kind, new=True, suppressed=suppressed, inbound_id=row.id)
+
+
+def _emit(session: Session, kind: str, row: InboundMail, message: Message) -> None:
+    """Webhook events stored with the record (complaints and unsubscribes: by `suppress`)."""
+    if kind == "reply":
+        emit(session, "reply.received", reply_data(row, message))
+    elif kind == "bounce" and message.status == "bounced":
+        emit(session, "message.bounced", {**message_data(message), "detail": row.text})
 
 
 def _clean(value: str | None, limit: int | None = None) -> str | None:

@@ -25,6 +25,8 @@ from outreach.sending.states import (
     next_status,
     sources,
 )
+from outreach.webhooks.events import emit
+from outreach.webhooks.payloads import alert_data
 
 
 def _move(alert: Alert, event: str) -> None:
@@ -38,6 +40,7 @@ def pause(session: Session, alert_id: int) -> Alert:
     alert = get_alert(session, alert_id)
     _move(alert, "pause")
     session.flush()
+    emit(session, "alert.paused", alert_data(alert))
     return alert
 
 
@@ -107,4 +110,8 @@ def finish_if_complete(session: Session, alert_id: int) -> bool:
         update(Alert).where(Alert.id == alert_id, Alert.state == "sending", ~pending)
         .values(state=next_alert_state("sending", "finish"), finished_at=utcnow())
         .execution_options(synchronize_session=False))
+    if result.rowcount:
+        alert = session.get(Alert, alert_id, populate_existing=True)
+        if alert is not None:
+            emit(session, "alert.finished", alert_data(alert))
     return bool(result.rowcount)

@@ -25,6 +25,8 @@ from outreach.sending.config import SendingConfig, backoff_seconds, gives_up
 from outreach.sending.guard.rules import is_policy_rejection
 from outreach.sending.guard.watch import Decision, watch_smtp
 from outreach.sending.states import next_status
+from outreach.webhooks.events import emit
+from outreach.webhooks.payloads import contact_data
 
 log = logging.getLogger(__name__)
 _EVENT_FOR_OUTCOME = {"sent": "smtp_sent", "bounced": "smtp_bounced", "deferred": "smtp_deferred"}
@@ -160,6 +162,10 @@ def record_connection(engine: Engine) -> Connection:
 def suppress_bounced(session: Session, claimed: Claimed, text: str) -> None:
     """A hard bounce puts the address on the suppression list (caller commits)."""
     contact = session.get(Contact, claimed.contact_id)  # the batch loaded it: no query
+    if contact is not None:
+        emit(session, "message.bounced", {
+            "message_id": claimed.id, "alert_id": claimed.alert_id,
+            "contact": contact_data(contact), "status": "bounced", "detail": text[:500]})
     if contact is not None and contact.email_hash:
         suppress(session, contact, "bounced", "bounce", alert_id=claimed.alert_id,
                  message_id=claimed.id, note=text[:500])

@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from outreach.config import Settings
 from outreach.context import AppContext
+from outreach.web.headers import SECURITY_HEADERS
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,9 @@ def create_app(settings: Settings, app_ctx: AppContext | None = None) -> Flask:
     app.config["SECRET_KEY"] = settings.secret_key
     app.config["MAX_CONTENT_LENGTH"] = 16 * 1024 * 1024
     app.extensions["outreach"] = app_ctx or AppContext(settings)
+    from outreach.web.api import mount  # the JSON API: its own app under /api/v1
+
+    mount(app, app.extensions["outreach"])
     _behind_proxy(app, settings)
     app.before_request(refuse_unusable_values)
     app.after_request(_security_headers)
@@ -48,27 +52,6 @@ def create_app(settings: Settings, app_ctx: AppContext | None = None) -> Flask:
 
 def app_context(app: Flask) -> AppContext:
     return app.extensions["outreach"]
-
-
-CSP_DIRECTIVES = ("default-src 'none'", "script-src 'self'", "style-src 'self'",
-                  "img-src 'self' data:", "form-action 'self'", "frame-ancestors 'none'",
-                  "base-uri 'none'")
-
-
-def content_security_policy(*extra: str) -> str:
-    """The app's one Content-Security-Policy, plus what a blueprint needs on top of it."""
-    return "; ".join((*CSP_DIRECTIVES, *extra))
-
-
-# Defaults for every response; a blueprint may set its own before these apply.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": content_security_policy(),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",  # tokens in our URLs must not leak to other sites
-    "X-Frame-Options": "DENY",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Permissions-Policy": "interest-cohort=(), camera=(), microphone=(), geolocation=()",
-}
 
 
 def _security_headers(response: Response) -> Response:

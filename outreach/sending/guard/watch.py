@@ -32,6 +32,8 @@ from outreach.sending.guard import rules
 from outreach.sending.guard.held import held_by_guard
 from outreach.sending.guard.rules import Figures, GuardLimits, Trip
 from outreach.sending.states import next_alert_state
+from outreach.webhooks.events import emit
+from outreach.webhooks.payloads import alert_data
 
 
 @dataclass
@@ -116,6 +118,10 @@ def pause_alert(session: Session, alert_id: int, trip: Trip, totals: Figures,
         return False
     record(session, SYSTEM, "alert.auto_pause", f"alert:{alert_id}", reason=trip.reason,
            message=trip.message, figures=trip.figures, replies=replies)
+    alert = session.get(Alert, alert_id, populate_existing=True)
+    if alert is not None:  # the webhook, stored with the pause (as control.pause does)
+        emit(session, "alert.paused", {**alert_data(alert), "by": "guard",
+                                       "reason": trip.reason, "message": trip.message})
     return True
 
 

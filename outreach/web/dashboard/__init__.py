@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, current_app
 
 from outreach.alerts.templating import CONTACT_FIELDS
-from outreach.web.app import app_context, content_security_policy
+from outreach.web.app import app_context
 from outreach.web.dashboard import (
     account,
     activity,
@@ -27,10 +27,13 @@ from outreach.web.dashboard import (
     preview,
     segments,
     team,
+    tokens,
     views,
+    webhooks,
 )
 from outreach.web.dashboard.alert_forms import friendly
 from outreach.web.dashboard.roles import can, current_user
+from outreach.web.headers import content_security_policy
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", static_folder="static",
                static_url_path="/static")
@@ -41,7 +44,8 @@ team.register(bp)
 activity.register(bp)
 views.register(bp)
 contacts.register(bp)
-for _module in (editor, preview, launch, imports, contact_page, segments, inbox, followups):
+for _module in (editor, preview, launch, imports, contact_page, segments, inbox, followups,
+                webhooks, tokens):
     _module.register(bp)
 
 

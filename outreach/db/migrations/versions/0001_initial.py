@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2026-11-29 12:43:30.499474
+Create Date: 2026-11-29 13:00:27.492817
 """
 
 from alembic import op
@@ -155,6 +155,40 @@ def upgrade() -> None:
         sa.UniqueConstraint("invite_hash", name=op.f("uq_users_invite_hash")),
     )
     op.create_table(
+        "webhook_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("public_id", sa.String(length=40), nullable=False),
+        sa.Column("type", sa.String(length=40), nullable=False),
+        sa.Column(
+            "payload",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("notified_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_events")),
+        sa.UniqueConstraint("public_id", name=op.f("uq_webhook_events_public_id")),
+    )
+    with op.batch_alter_table("webhook_events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_webhook_events_type"), ["type"], unique=False)
+
+    op.create_table(
+        "webhook_subscriptions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("url", sa.String(length=2000), nullable=False),
+        sa.Column(
+            "events",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("secret", sa.String(length=100), nullable=False),
+        sa.Column("description", sa.String(length=200), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_by", sa.String(length=320), nullable=False),
+        sa.Column("created_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_subscriptions")),
+    )
+    op.create_table(
         "worker_beats",
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("started_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=False),
@@ -225,6 +259,30 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_variants")),
         sa.UniqueConstraint("alert_id", "language", name=op.f("uq_alert_variants_alert_id")),
     )
+    op.create_table(
+        "api_tokens",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("prefix", sa.String(length=16), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("scope", sa.String(length=10), nullable=True),
+        sa.Column("created_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=320), nullable=False),
+        sa.Column(
+            "last_used_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("revoked_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_api_tokens_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
+    )
+    with op.batch_alter_table("api_tokens", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_api_tokens_prefix"), ["prefix"], unique=False)
+        batch_op.create_index(batch_op.f("ix_api_tokens_user_id"), ["user_id"], unique=False)
+
     op.create_table(
         "contacts",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -299,6 +357,47 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_web_sessions_user_id"), ["user_id"], unique=False)
 
     op.create_table(
+        "webhook_deliveries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("subscription_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column(
+            "next_attempt_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column("lease_until", outreach.db.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("enqueued_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "delivered_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("created_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["event_id"],
+            ["webhook_events.id"],
+            name=op.f("fk_webhook_deliveries_event_id_webhook_events"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["subscription_id"],
+            ["webhook_subscriptions.id"],
+            name=op.f("fk_webhook_deliveries_subscription_id_webhook_subscriptions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
+        sa.UniqueConstraint(
+            "event_id", "subscription_id", name=op.f("uq_webhook_deliveries_event_id")
+        ),
+    )
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_webhook_deliveries_status_next", ["status", "next_attempt_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_webhook_deliveries_subscription_id"), ["subscription_id"], unique=False
+        )
+
+    op.create_table(
         "contact_labels",
         sa.Column("contact_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=10), nullable=False),
@@ -314,6 +413,29 @@ def upgrade() -> None:
     with op.batch_alter_table("contact_labels", schema=None) as batch_op:
         batch_op.create_index("ix_contact_labels_kind_value", ["kind", "value"], unique=False)
 
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token_id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("route", sa.String(length=200), nullable=False),
+        sa.Column("request_hash", sa.String(length=64), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column(
+            "response",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["token_id"],
+            ["api_tokens.id"],
+            name=op.f("fk_idempotency_keys_token_id_api_tokens"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_keys")),
+        sa.UniqueConstraint("token_id", "key", name=op.f("uq_idempotency_keys_token_id")),
+    )
     op.create_table(
         "messages",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -362,6 +484,28 @@ def upgrade() -> None:
         batch_op.create_index("ix_messages_status_lease", ["status", "lease_until"], unique=False)
         batch_op.create_index(
             "ix_messages_status_next_attempt", ["status", "next_attempt_at"], unique=False
+        )
+
+    op.create_table(
+        "webhook_attempts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("delivery_id", sa.Integer(), nullable=False),
+        sa.Column("at", outreach.db.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("latency_ms", sa.Integer(), nullable=False),
+        sa.Column("response_excerpt", sa.Text(), nullable=False),
+        sa.Column("error", sa.String(length=500), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["delivery_id"],
+            ["webhook_deliveries.id"],
+            name=op.f("fk_webhook_attempts_delivery_id_webhook_deliveries"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_attempts")),
+    )
+    with op.batch_alter_table("webhook_attempts", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_webhook_attempts_delivery_id"), ["delivery_id"], unique=False
         )
 
     op.create_table(
@@ -529,6 +673,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_contact_events_address_hash"))
 
     op.drop_table("contact_events")
+    with op.batch_alter_table("webhook_attempts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_webhook_attempts_delivery_id"))
+
+    op.drop_table("webhook_attempts")
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index("ix_messages_status_next_attempt")
         batch_op.drop_index("ix_messages_status_lease")
@@ -537,10 +685,16 @@ def downgrade() -> None:
         batch_op.drop_index("ix_messages_alert_status")
 
     op.drop_table("messages")
+    op.drop_table("idempotency_keys")
     with op.batch_alter_table("contact_labels", schema=None) as batch_op:
         batch_op.drop_index("ix_contact_labels_kind_value")
 
     op.drop_table("contact_labels")
+    with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_webhook_deliveries_subscription_id"))
+        batch_op.drop_index("ix_webhook_deliveries_status_next")
+
+    op.drop_table("webhook_deliveries")
     with op.batch_alter_table("web_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_web_sessions_user_id"))
         batch_op.drop_index(batch_op.f("ix_web_sessions_expires_at"))
@@ -558,6 +712,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_contacts_country"))
 
     op.drop_table("contacts")
+    with op.batch_alter_table("api_tokens", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_api_tokens_user_id"))
+        batch_op.drop_index(batch_op.f("ix_api_tokens_prefix"))
+
+    op.drop_table("api_tokens")
     op.drop_table("alert_variants")
     op.drop_table("alert_domain_guards")
     with op.batch_alter_table("worker_beats", schema=None) as batch_op:
@@ -565,6 +724,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_worker_beats_beat_at"))
 
     op.drop_table("worker_beats")
+    op.drop_table("webhook_subscriptions")
+    with op.batch_alter_table("webhook_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_webhook_events_type"))
+
+    op.drop_table("webhook_events")
     op.drop_table("users")
     op.drop_table("saved_segments")
     with op.batch_alter_table("pending_uploads", schema=None) as batch_op:

@@ -1,0 +1,2 @@
+"""Outgoing webhooks: events stored with the change they report, signed per Standard Webhooks,
+delivered by Celery tasks with exponential backoff (see `outreach.webhooks.deliver`)."""
