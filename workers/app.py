@@ -16,6 +16,7 @@ from celery import Celery
 from kombu import Queue
 
 from outreach.config import Settings, load_settings
+from outreach.context import AppContext
 from outreach.sending.config import SendingConfig
 from workers.schedule import beat_schedule
 
@@ -98,3 +99,16 @@ def current_settings() -> Settings:
 def _configure(sender: Celery, **_: Any) -> None:
     if "settings" not in _state:  # `celery -A workers ...`: the environment is the entrypoint
         sender.conf.update(celery_config(current_settings()))
+
+
+_contexts: dict[int, AppContext] = {}
+
+
+def process_context() -> AppContext:
+    """One context (engine, pool) per worker process and settings, built on first use."""
+    pid, settings = os.getpid(), current_settings()
+    ctx = _contexts.get(pid)
+    if ctx is None or ctx.settings is not settings:
+        _contexts.clear()
+        ctx = _contexts[pid] = AppContext(settings)
+    return ctx

@@ -8,23 +8,10 @@ mail's external id (see outreach.inbound.poll).
 from __future__ import annotations
 
 import logging
-import os
 
-from outreach.context import AppContext
-from workers.app import app, current_settings
+from workers.app import app, process_context
 
 log = logging.getLogger(__name__)
-_contexts: dict[int, AppContext] = {}
-
-
-def _app_ctx() -> AppContext:
-    """One context (engine, pool) per worker process and settings, built on first use."""
-    pid, settings = os.getpid(), current_settings()
-    ctx = _contexts.get(pid)
-    if ctx is None or ctx.settings is not settings:
-        _contexts.clear()
-        ctx = _contexts[pid] = AppContext(settings)
-    return ctx
 
 
 @app.task(name="workers.tasks_inbound.poll_inbound", ignore_result=True)
@@ -32,7 +19,7 @@ def poll_inbound() -> dict[str, object]:
     """Read the inbound mailbox once; returns the PollReport as JSON (for logs and tests)."""
     from outreach.inbound.poll import poll_mailbox
 
-    report = poll_mailbox(_app_ctx())
+    report = poll_mailbox(process_context())
     if report.seen:
         log.info("inbound poll: %s", report.to_json())
     for failure in report.failed:

@@ -10,36 +10,24 @@ the database lease makes a duplicate task harmless (see outreach.webhooks.delive
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 from celery import signals
 
-from outreach.context import AppContext
 from outreach.db.models.base import utcnow
 from outreach.inbound import notify
 from outreach.webhooks.config import WebhookConfig
 from outreach.webhooks.deliver import deliver_one, due_ids
 from outreach.webhooks.events import set_notifier
-from workers.app import app, current_settings
+from workers.app import app, process_context
 
 log = logging.getLogger(__name__)
 QUEUE = "urgent"
-_contexts: dict[int, AppContext] = {}
-
-
-def _app_ctx() -> AppContext:
-    pid, settings = os.getpid(), current_settings()
-    ctx = _contexts.get(pid)
-    if ctx is None or ctx.settings is not settings:
-        _contexts.clear()
-        ctx = _contexts[pid] = AppContext(settings)
-    return ctx
 
 
 @app.task(name="workers.tasks_webhooks.dispatch", ignore_result=True)
 def dispatch() -> dict[str, int]:
-    ctx = _app_ctx()
+    ctx = process_context()
     with ctx.sessions() as session:
         ids = due_ids(session, utcnow())
         replies = notify.pending_ids(session) if ctx.settings.smtp_url else []
@@ -54,7 +42,7 @@ def dispatch() -> dict[str, int]:
 
 @app.task(name="workers.tasks_webhooks.deliver", acks_late=True, ignore_result=True)
 def deliver_webhook(delivery_id: int) -> float | None:
-    ctx = _app_ctx()
+    ctx = process_context()
     config = WebhookConfig.from_settings(ctx.settings)
     with ctx.sessions() as session:
         delay = deliver_one(session, int(delivery_id), config)

@@ -188,7 +188,8 @@ def test_contact_unsubscribe_resubscribe_erase_with_reasons(client, session):
     html = client.get(url).get_data(as_text=True)
     assert "asked by phone" in html and "unsubscribed via console" in html
     _post(client, f"{url}/resubscribe", {"reason": "asked to be back"})
-    _post(client, f"{url}/erase", {"reason": "GDPR request", "confirm_email": "wrong@x.example.org"})
+    _post(client, f"{url}/erase", {"reason": "GDPR request",
+                                   "confirm_email": "wrong@x.example.org"})
     assert session.get(Contact, anna["id"]).email == "anna@example.org"
     _post(client, f"{url}/erase", {"reason": "GDPR request",
                                    "confirm_email": "anna@example.org"})

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from outreach.config import Settings
 from outreach.context import AppContext
+from outreach.db.session import session_scope
 from outreach.web.api.problems import MEDIA_TYPE
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,15 +66,8 @@ def settings() -> Settings:
 @contextmanager
 def db() -> Iterator[Session]:
     """A session committed on success (one per request part; views stay short)."""
-    session = app_ctx().sessions()
-    try:
+    with session_scope(app_ctx().sessions) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def iso(value: Any) -> str | None:
