@@ -17,7 +17,7 @@ from kombu import Queue
 
 from outreach.config import Settings, load_settings
 from outreach.context import AppContext
-from outreach.sending.config import SendingConfig
+from outreach.sending.config import SendingConfig, default_processes
 from workers.schedule import beat_schedule
 
 QUEUES = ("urgent", "bulk")  # consumed in this order: urgent first
@@ -59,14 +59,12 @@ def celery_config(settings: Settings) -> dict[str, Any]:
 
 def worker_concurrency(settings: Settings) -> int:
     """Worker processes per `celery worker` / `outreach worker`: OUTREACH_WORKER_CONCURRENCY,
-    else two per core. A sending process is on the CPU a little over half of each message
-    (the rest it waits for the SMTP server's reply and the database's commit, one message at
-    a time so that a crash can duplicate at most the one in flight), so one process per core
-    leaves the cores idle about 40% of the time; two per core keep them busy without
-    widening that window (each process still has one message in flight on its own
-    connection). Measured on 2 cores with PostgreSQL and the sink on the same machine: see
-    the README's benchmark section."""
-    return settings.worker_concurrency or 2 * (os.cpu_count() or 1)
+    else one per core. Each process keeps several SMTP connections busy at once
+    (outreach.sending.config.default_connections), which is what fills the cores while
+    messages wait for replies and commits; more processes than cores only add switching.
+    Measured on 2 cores with PostgreSQL and the sink on the same machine: see the README's
+    benchmark section."""
+    return settings.worker_concurrency or default_processes()
 
 
 def use_settings(settings: Settings) -> Celery:

@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     # SMTP and sending (see outreach/sending/config.py for what each knob does)
     smtp_url: str | None = _secret()
     smtp_ca_file: str | None = None  # CA bundle to verify the SMTP server (default: system's)
-    smtp_connections: Positive = 1
+    smtp_connections: Positive | None = None  # default: see outreach/sending/config.py
     dev_override_recipient: str | None = None
     dkim_selector: str | None = None
     dkim_domain: str | None = None
@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     dkim_ed25519_key_file: str | None = None  # optional second signature (RFC 8463)
     dkim_ed25519_selector: str | None = None
     send_batch_size: Positive = 200
-    worker_concurrency: Positive | None = None  # default: two processes per core
+    worker_concurrency: Positive | None = None  # default: one process per core
     send_lease_seconds: Seconds = 120.0
     retry_schedule: Annotated[tuple[Seconds, ...], NoDecode] = (60.0, 300.0, 900.0, 3600.0)
     retry_jitter: Seconds = 0.2

@@ -26,7 +26,7 @@ import smtplib
 import socket
 import ssl
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from queue import Queue
@@ -38,11 +38,12 @@ from outreach.contacts.addresses import ascii_address
 from outreach.errors import ConfigError
 
 __all__ = ["SmtpPool", "SmtpResult", "SmtpSender", "SmtpUrl", "classify", "parse_smtp_url",
-           "sender_from_settings"]
+           "send_all", "sender_from_settings"]
 
 log = logging.getLogger(__name__)
 
 SmtpOutcome = Literal["sent", "deferred", "bounced"]
+Job = tuple[str, str, bytes]  # envelope sender, recipient, message
 DEFAULT_TIMEOUT = 30.0
 FINAL_REPLY_TIMEOUT = 60.0
 _EOL = re.compile(rb"\r\n|\n|\r(?!\n)")
@@ -111,7 +112,19 @@ class SmtpSender:
 
     # -- public API ---------------------------------------------------------------------
 
+    connections = 1
+
     def send(self, envelope_from: str, recipient: str, data: bytes) -> SmtpResult:
+        return _drive(self.send_steps(envelope_from, recipient, data))
+
+    def send_many(self, jobs: Sequence[Job]) -> list[SmtpResult]:
+        """One connection: the jobs one after the other."""
+        return [self.send(*job) for job in jobs]
+
+    def send_steps(self, envelope_from: str, recipient: str,
+                   data: bytes) -> Generator[None, None, SmtpResult]:
+        """`send` in steps: it yields after each write whose reply it then waits for, so that
+        a caller driving several connections (`send_all`) writes to all before it waits."""
         rcpt = ascii_address(self.override_recipient or recipient)
         sender = ascii_address(envelope_from)
         for address, stage in ((sender, "mail"), (rcpt, "rcpt")):
@@ -122,7 +135,7 @@ class SmtpSender:
         for attempt in (1, 2):
             retry_allowed = attempt == 1 and self._conn is not None and self._reused
             try:
-                return self._transaction(sender, rcpt, payload)
+                return (yield from self._transaction(sender, rcpt, payload))
             except _Dead as dead:
                 self._drop()
                 if retry_allowed and dead.stage == "mail":
@@ -167,13 +180,14 @@ class SmtpSender:
 
     # -- one transaction ----------------------------------------------------------------
 
-    def _transaction(self, sender: str, rcpt: str, payload: bytes) -> SmtpResult:
+    def _transaction(self, sender: str, rcpt: str,
+                     payload: bytes) -> Generator[None, None, SmtpResult]:
         conn = self._connection()
         options = self._mail_options(conn, sender, rcpt, payload)
         if isinstance(options, SmtpResult):
             return options
         if conn.has_extn("pipelining"):
-            return self._pipelined(conn, sender, rcpt, options, payload)
+            return (yield from self._pipelined(conn, sender, rcpt, options, payload))
         code, text = _command("mail", lambda: conn.mail(sender, options))
         if code == 421 and self._reused:
             raise _Dead("mail", f"{code} {text}")
@@ -185,16 +199,17 @@ class SmtpSender:
         code, text = _command("data", lambda: (conn.putcmd("data"), conn.getreply())[1])
         if code != 354:
             return self._fail(conn, code, text, "data")
-        return self._finish(conn, payload)
+        return (yield from self._finish(conn, payload))
 
     def _pipelined(self, conn: smtplib.SMTP, sender: str, rcpt: str, options: list[str],
-                   payload: bytes) -> SmtpResult:
+                   payload: bytes) -> Generator[None, None, SmtpResult]:
         """RFC 2920: MAIL, RCPT and DATA in one write, then their three replies; two round
         trips per message instead of four (each one a pair of context switches here)."""
         params = "".join(f" {option}" for option in options)
         commands = f"MAIL FROM:<{sender}>{params}\r\nRCPT TO:<{rcpt}>\r\nDATA\r\n"
         wire = commands.encode("utf-8" if "SMTPUTF8" in options else "ascii")
         _command("mail", lambda: conn.send(wire))
+        yield  # the other connections write theirs before this one waits for its replies
         code, text = _command("mail", conn.getreply)
         if code == 421 and self._reused:
             raise _Dead("mail", f"{code} {text}")
@@ -213,11 +228,12 @@ class SmtpSender:
             return self._fail(conn, rcpt_code, rcpt_text, "rcpt")
         if data_code != 354:
             return self._fail(conn, data_code, data_text, "data")
-        return self._finish(conn, payload)
+        return (yield from self._finish(conn, payload))
 
-    def _finish(self, conn: smtplib.SMTP, payload: bytes) -> SmtpResult:
+    def _finish(self, conn: smtplib.SMTP, payload: bytes) -> Generator[None, None, SmtpResult]:
         """After 354: the message, then the reply to the final dot."""
         _command("data", lambda: conn.send(payload))
+        yield
         code, text = _command("data", lambda: self._final_reply(conn), uncertain=True)
         self._reused = True
         if code == 421:
@@ -391,8 +407,43 @@ def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+def _drive(steps: Generator[None, None, SmtpResult]) -> SmtpResult:
+    """Run one `send_steps` to its end."""
+    try:
+        while True:
+            next(steps)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
+def send_all(senders: Sequence[SmtpSender], jobs: Sequence[Job]) -> list[SmtpResult]:
+    """Job i on sender i, all at once from one thread: each step writes to every connection
+    before it waits on any (the sockets are blocking; a message is in the kernel's buffer by
+    then), so n messages take about the round trips of one. Every sender keeps its own
+    connection and its own rules (reconnect once, classification) exactly as in `send`."""
+    if len(jobs) > len(senders):
+        raise ValueError(f"{len(jobs)} messages for {len(senders)} connections")
+    running = {i: senders[i].send_steps(*job) for i, job in enumerate(jobs)}
+    results: dict[int, SmtpResult] = {}
+    try:
+        while running:
+            for i, steps in list(running.items()):
+                try:
+                    next(steps)
+                except StopIteration as done:
+                    results[i] = done.value
+                    del running[i]
+    except BaseException:
+        for i in running:  # a bug, not an SMTP failure: leave no half-done transaction open
+            running[i].close()
+            senders[i]._drop()
+        raise
+    return [results[i] for i in range(len(jobs))]
+
+
 class SmtpPool:
-    """`size` reusable `SmtpSender`s shared by threads; each send checks one out."""
+    """`size` reusable `SmtpSender`s: shared by threads (each `send` checks one out), or
+    driven together by one thread (`send_many`: one message on each at once)."""
 
     def __init__(self, url: str | SmtpUrl, size: int, **sender_options: object):
         if size < 1:
@@ -407,6 +458,15 @@ class SmtpPool:
     @property
     def size(self) -> int:
         return len(self.senders)
+
+    @property
+    def connections(self) -> int:
+        return len(self.senders)
+
+    def send_many(self, jobs: Sequence[Job]) -> list[SmtpResult]:
+        """Up to `connections` messages at once, one per connection (`send_all`); not to be
+        mixed with `send` from other threads."""
+        return send_all(self.senders, jobs)
 
     @property
     def connections_opened(self) -> int:

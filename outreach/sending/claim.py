@@ -12,6 +12,7 @@ One short transaction per batch:
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,6 +38,20 @@ class Claimed:
 class ClaimResult:
     claimed: list[Claimed]
     suppressed: list[int]
+
+
+def claim_token(worker_id: str, lanes: int = 1) -> str:
+    """A batch's claim token: the worker's name, a random part and, when the batch sends on
+    several SMTP connections at once, how many (`host:pid:rand:hex-4`). That many of its
+    messages may be out but unrecorded at one time, the lowest ids still `sending` (each
+    round sends the lowest ids left, and records them before the next round)."""
+    return f"{worker_id}:{uuid.uuid4().hex[:10]}" + (f"-{lanes}" if lanes > 1 else "")
+
+
+def lanes_of(token: str | None) -> int:
+    """Pure: how many messages of the claim may be in flight at once (1 for older tokens)."""
+    count = (token or "").rpartition(":")[2].partition("-")[2]
+    return int(count) if count.isdigit() and int(count) > 0 else 1
 
 
 def claimable(now: datetime):  # type: ignore[no-untyped-def]

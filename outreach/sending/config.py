@@ -13,7 +13,7 @@
 |                                  |                    | empty: OUTREACH_REQUEUE_IDLE_SECONDS)    |
 | OUTREACH_RATE_LIMIT              | "" (unlimited)     | see config.rate_limits |
 | OUTREACH_SLOW_DOWN_SECONDS       | 5                  | pause a domain after a 421/452           |
-| OUTREACH_SMTP_CONNECTIONS        | 1                  | SMTP connections per worker process      |
+| OUTREACH_SMTP_CONNECTIONS        | 8 (see below)      | SMTP connections per worker process      |
 | OUTREACH_BROKER_PREFIX           | ""                 | Redis key prefix (broker and limiter)    |
 | OUTREACH_HEARTBEAT_SECONDS       | 2                  | how often each worker says it is alive   |
 | OUTREACH_WORKER_DEAD_AFTER_SECONDS | 15               | silent this long: its claims go back     |
@@ -21,10 +21,19 @@
 | OUTREACH_SWEEP_STALE_SECONDS     | 60                 | `alert status` warns: nothing swept      |
 | OUTREACH_BREAKER_MAX_SECONDS     | 5                  | longest probe interval, SMTP unreachable |
 | OUTREACH_DB_RETRY_SECONDS        | 600                | claims and records wait for the database |
+
+The worker layout (`default_processes`, `default_connections`): one sending process per core,
+each sending on 8 SMTP connections at once (fewer with many processes, so that one machine
+opens at most 32, below Postfix's default limit of 50 per client). A process is on the CPU
+for only part of each message and waits for the server's replies and the database's commit
+the rest of the time; with several connections it waits for all of them at once, and the
+outcomes of one round share one commit. At most one message per connection is ever sent but
+unrecorded, as with a single connection (outreach.sending.deliver).
 """
 
 from __future__ import annotations
 
+import os
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -44,7 +53,7 @@ class SendingConfig:
     requeue_after_seconds: float = 300.0
     rate_limits: RateLimits = field(default_factory=RateLimits)
     slow_down_seconds: float = 5.0
-    smtp_connections: int = 1
+    smtp_connections: int = 8
     broker_prefix: str = ""
     heartbeat_seconds: float = 2.0
     worker_dead_after_seconds: float = 15.0
@@ -66,7 +75,8 @@ class SendingConfig:
             requeue_after_seconds=settings.requeue_after_seconds,
             rate_limits=parse_rate_limits(settings.rate_limit),
             slow_down_seconds=settings.slow_down_seconds,
-            smtp_connections=settings.smtp_connections,
+            smtp_connections=settings.smtp_connections or default_connections(
+                settings.worker_concurrency or default_processes()),
             broker_prefix=settings.broker_prefix,
             heartbeat_seconds=settings.heartbeat_seconds,
             worker_dead_after_seconds=settings.worker_dead_after_seconds,
@@ -75,6 +85,20 @@ class SendingConfig:
             breaker_max_seconds=settings.breaker_max_seconds,
             db_retry_seconds=settings.db_retry_seconds,
         )
+
+
+MAX_CONNECTIONS_PER_PROCESS = 8
+MAX_DEFAULT_CONNECTIONS = 32  # per machine, by default: below Postfix's 50 per client
+
+
+def default_processes() -> int:
+    """Sending processes of one worker: one per core."""
+    return os.cpu_count() or 1
+
+
+def default_connections(processes: int) -> int:
+    """SMTP connections per sending process when OUTREACH_SMTP_CONNECTIONS is not set."""
+    return max(1, min(MAX_CONNECTIONS_PER_PROCESS, MAX_DEFAULT_CONNECTIONS // max(1, processes)))
 
 
 def backoff_seconds(schedule: tuple[float, ...], attempts: int, jitter: float,

@@ -18,19 +18,21 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
 
 from outreach.db.models import Contact
+from outreach.mta.smtp import SmtpResult
 from outreach.sending.claim import (
     Claimed,
     ClaimResult,
     claim_batch,
+    claim_token,
     claim_urgent,
     reclaim,
     release,
@@ -41,12 +43,13 @@ from outreach.sending.control import alert_state, finish_if_complete
 from outreach.sending.dbretry import retrying
 from outreach.sending.guard.watch import held_domains
 from outreach.sending.journal import Entry, replay
-from outreach.sending.pressure import domain_pause_for, server_pause_for
+from outreach.sending.pressure import SERVER_BUSY, domain_pause_for, server_pause_for
 from outreach.sending.record import (
     Outcome,
+    Record,
     plan_outcome,
     record_connection,
-    record_outcome,
+    record_outcomes,
     suppress_bounced,
     watch_guard,
 )
@@ -75,7 +78,7 @@ def deliver_batch(rt: SendingRuntime, ids: list[int]) -> BatchReport:
 
 def _claim_and_run(rt: SendingRuntime, claim, urgent: bool,  # type: ignore[no-untyped-def]
                    report: BatchReport | None = None) -> BatchReport:
-    token = f"{rt.worker_id}:{uuid.uuid4().hex[:10]}"
+    token = claim_token(rt.worker_id, max(1, rt.sender.connections))
     now = rt.clock.now()
     lease_until = now + timedelta(seconds=rt.config.lease_seconds)
 
@@ -93,6 +96,20 @@ def _claim_and_run(rt: SendingRuntime, claim, urgent: bool,  # type: ignore[no-u
     if result.claimed:
         _Batch(rt, token, result.claimed, report, lease_until, urgent).run()
     return report
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """A composed message that may go now."""
+
+    claimed: Claimed
+    mail: Any
+    domain: str
+    started_at: datetime | None
+
+    @property
+    def job(self) -> tuple[str, str, bytes]:
+        return self.mail.envelope_from, self.mail.recipient, self.mail.data
 
 
 class _Batch:
@@ -129,7 +146,7 @@ class _Batch:
                 self._serve_urgent()
             if not self._wait_for_server():
                 break
-            self._send(self.todo.pop(0))
+            self._round()
         self._db(self._finish, "finish alerts")
 
     def _db(self, call, what: str):  # type: ignore[no-untyped-def]
@@ -213,7 +230,35 @@ class _Batch:
                 return False
         return True
 
-    def _send(self, claimed: Claimed) -> None:
+    def _round(self) -> None:
+        """The next messages, one per SMTP connection, sent at the same time; their outcomes
+        recorded together, in one commit, before any connection takes its next message.
+        So at any moment at most one message per connection is out but unrecorded, as with
+        one connection: the claim token says how many (`lanes_of`), for the sweeper."""
+        width = max(1, self.rt.sender.connections)
+        take, self.todo = self.todo[:width], self.todo[width:]
+        records: list[tuple[Claimed, Record]] = []
+        ready: list[_Ready] = []
+        for claimed in take:
+            prepared = self._prepare(claimed)
+            if isinstance(prepared, _Ready):
+                ready.append(prepared)
+            elif prepared is not None:
+                records.append((claimed, prepared))
+        results = self.rt.sender.send_many([r.job for r in ready]) if ready else []
+        back: list[Claimed] = []
+        for item, result in zip(ready, results, strict=True):
+            record = self._judge(item, result, paused=bool(back))
+            if record is None:
+                back.append(item.claimed)
+            else:
+                records.append((item.claimed, record))
+        self.todo[:0] = back  # nothing delivered: the same messages again after the pause
+        self._record(records)
+
+    def _prepare(self, claimed: Claimed) -> _Ready | Record | None:
+        """Compose one message and pass it through the guard's holds and the rate limit:
+        ready to send, or a record to write without sending, or None (given back)."""
         rt = self.rt
         alert, variants = rt.alert_content(self.session, claimed.alert_id)
         contact = self.contacts.get(claimed.contact_id)
@@ -225,35 +270,39 @@ class _Batch:
                               in_reply_to=claimed.in_reply_to)
         except Exception as exc:
             log.exception("message %s: could not render", claimed.id)
-            self._record(claimed, Outcome("give_up", "failed", 0, f"not rendered: {exc}", False))
-            return
+            return Record(claimed.id, Outcome("give_up", "failed", 0, f"not rendered: {exc}",
+                                              False))
         domain = mail.recipient.rpartition("@")[2].lower()
         if domain in self.held:  # paused by the guard: back to the queue, untouched
             self.report.released += len(self._db(lambda: _commit_after(
                 self.session, lambda s: release(s, [claimed.id], self.token, rt.clock.now())),
                 "release"))
-            return
+            return None
         wait = self._throttle(domain)
         if wait:
-            self._record(claimed, _throttled(rt.clock.now(), wait, "rate limited"))
-            return
-        result = rt.sender.send(mail.envelope_from, mail.recipient, mail.data)
+            return Record(claimed.id, _throttled(rt.clock.now(), wait, "rate limited"))
+        return _Ready(claimed, mail, domain, alert.started_at)
+
+    def _judge(self, item: _Ready, result: SmtpResult, paused: bool) -> Record | None:
+        """The server's answer -> the record to write, or None: not delivered because the whole
+        server is paused (421, unreachable), to be sent again after the pause."""
+        rt = self.rt
+        if paused and (result.unreachable or result.code == SERVER_BUSY):
+            return None  # this round already paused the server (the breaker counts one probe)
         pause = server_pause_for(result, rt.breaker, rt.config.slow_down_seconds)
-        if pause:  # nothing delivered: the same message again once the pause is over
+        if pause:
             log.warning("SMTP server paused for %.1fs: %s %s", pause, result.code, result.text)
             rt.limiter.slow_down("*", pause)
-            self.todo.insert(0, claimed)
-            return
+            return None
         rt.breaker.success()
         if domain_pause := domain_pause_for(result, rt.config.slow_down_seconds):
-            rt.limiter.slow_down(domain, domain_pause)
-            self._record(claimed, _throttled(rt.clock.now(), domain_pause, result.text))
-            return
-        first = alert.started_at or rt.clock.now()
+            rt.limiter.slow_down(item.domain, domain_pause)
+            return Record(item.claimed.id, _throttled(rt.clock.now(), domain_pause, result.text))
         outcome = plan_outcome(result.outcome, result.code, result.text, result.uncertain,
-                               attempts=claimed.attempts, first_attempt_at=first,
+                               attempts=item.claimed.attempts,
+                               first_attempt_at=item.started_at or rt.clock.now(),
                                now=rt.clock.now(), config=rt.config)
-        self._record(claimed, outcome, mail.message_id_header)
+        return Record(item.claimed.id, outcome, item.mail.message_id_header)
 
     def _throttle(self, domain: str) -> float:
         """0 when the limiter lets the message go (sleeping briefly if needed), else the wait."""
@@ -265,22 +314,30 @@ class _Batch:
             clock.sleep(wait)
         return 0.0
 
-    def _record(self, claimed: Claimed, outcome: Outcome, header: str | None = None) -> None:
+    def _record(self, records: list[tuple[Claimed, Record]]) -> None:
         """The mail may be out: a database outage must not lose its record (that would
-        resend it), so the record waits for the database to come back."""
+        resend it), so the records wait for the database to come back."""
+        if not records:
+            return
         rt, journal, at = self.rt, self.rt.journal, self.rt.clock.now()
         if journal is not None:
-            journal.add(Entry(claimed.id, self.token, outcome, at, header))
-        ok = retrying(lambda: record_outcome(self._conn(), claimed.id, self.token, outcome,
-                                             at, header),
-                      clock=rt.clock, budget=rt.config.db_retry_seconds,
-                      what=f"record message {claimed.id}", undo=self._reset_conn,
-                      on_error=journal.outage if journal else None)
+            for _, r in records:
+                journal.add(Entry(r.message_id, self.token, r.outcome, at, r.header))
+        written = retrying(lambda: record_outcomes(self._conn(), self.token,
+                                                   [r for _, r in records], at),
+                           clock=rt.clock, budget=rt.config.db_retry_seconds,
+                           what=f"record {len(records)} outcome(s)", undo=self._reset_conn,
+                           on_error=journal.outage if journal else None)
         if journal is not None:
-            journal.acked(claimed.id, rt.clock.monotonic())
-            if not ok and journal.outages != self.outages_seen:
+            for _, r in records:
+                journal.acked(r.message_id, rt.clock.monotonic())
+            if len(written) < len(records) and journal.outages != self.outages_seen:
                 self._after_outage()  # the claim itself may be what the crash forgot
-                ok = True
+                written = {r.message_id for _, r in records}
+        for claimed, r in records:
+            self._after_record(claimed, r.outcome, claimed.id in written)
+
+    def _after_record(self, claimed: Claimed, outcome: Outcome, ok: bool) -> None:
         if ok and outcome.status == "bounced":
             self._db(lambda: _suppress(self.session, claimed, outcome.text), "suppress")
         if ok and outcome.code >= 500:

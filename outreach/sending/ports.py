@@ -8,6 +8,7 @@ The core never imports `workers`, `cli` or `web`: an entrypoint passes its adapt
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -32,7 +33,13 @@ class QueueDepth(Protocol):
 class Sender(Protocol):
     """One SMTP transaction per call; never raises for SMTP or network errors."""
 
+    connections: int  # how many messages `send_many` takes at once
+
     def send(self, envelope_from: str, recipient: str, data: bytes) -> SmtpResult: ...
+
+    def send_many(self, jobs: Sequence[tuple[str, str, bytes]]) -> list[SmtpResult]:
+        """Up to `connections` messages at once, one per connection, results in order."""
+        ...
 
     def close(self) -> None: ...
 

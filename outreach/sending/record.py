@@ -1,14 +1,17 @@
-"""Recording one SMTP outcome right after the server's reply: one short transaction.
+"""Recording SMTP outcomes right after the server's replies: one short transaction.
 
 The row is updated only while this worker still holds the claim (`claimed_by` = its token,
 status `sending`), and the event is appended in the same transaction; on PostgreSQL both are
 one statement (a data-modifying CTE), so a record costs one round trip plus the commit.
+`record_outcomes` writes the outcomes of one round (one message per SMTP connection, sent at
+the same time: outreach.sending.deliver) in that one statement and one commit.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -45,6 +48,15 @@ class Outcome:
     counts_attempt: bool = True  # False when the message never reached the server (throttled)
 
 
+@dataclass(frozen=True)
+class Record:
+    """One message's outcome to write (with its Message-ID header once it went out)."""
+
+    message_id: int
+    outcome: Outcome
+    header: str | None = None
+
+
 def plan_outcome(outcome: str, code: int, text: str, uncertain: bool, *, attempts: int,
                  first_attempt_at: datetime, now: datetime, config: SendingConfig,
                  rng: random.Random | None = None) -> Outcome:
@@ -64,23 +76,36 @@ def plan_outcome(outcome: str, code: int, text: str, uncertain: bool, *, attempt
 
 def record_outcome(conn: Connection, message_id: int, token: str, outcome: Outcome,
                    now: datetime, message_id_header: str | None = None) -> bool:
-    """Write the outcome if this worker still holds the claim. False if it lost the claim.
+    """Write one outcome if this worker still holds the claim. False if it lost the claim."""
+    return message_id in record_outcomes(conn, token, [Record(message_id, outcome,
+                                                              message_id_header)], now)
+
+
+def record_outcomes(conn: Connection, token: str, records: Sequence[Record],
+                    now: datetime) -> set[int]:
+    """Write several outcomes of one claim at once, each only if this worker still holds
+    it; the ids written (the others' claims were lost). One transaction: all or none.
 
     `conn` is a Core connection: on PostgreSQL in AUTOCOMMIT mode, where the single
-    UPDATE+INSERT statement is its own transaction (one round trip); on SQLite the two
+    UPDATE+INSERT statement is its own transaction (one round trip); on SQLite the
     statements run in one short transaction here.
     """
+    if not records:
+        return set()
     if conn.dialect.name == "postgresql":
-        return _record_pg(conn, message_id, token, outcome, now, message_id_header)
-    changed = (update(Message)
-               .where(Message.id == message_id, Message.claimed_by == token,
-                      Message.status == "sending")
-               .values(**_values(outcome, now, message_id_header)).returning(Message.id))
-    event = _event(outcome, now)
+        return _record_many_pg(conn, token, records, now)
+    done = set()
     with conn.begin():
-        done = conn.execute(changed).first() is not None
-        if done:
-            conn.execute(insert(MessageEvent).values(message_id=message_id, **event))
+        for record in records:
+            changed = (update(Message)
+                       .where(Message.id == record.message_id, Message.claimed_by == token,
+                              Message.status == "sending")
+                       .values(**_values(record.outcome, now, record.header))
+                       .returning(Message.id))
+            if conn.execute(changed).first() is not None:
+                conn.execute(insert(MessageEvent).values(message_id=record.message_id,
+                                                         **_event(record.outcome, now)))
+                done.add(record.message_id)
     return done
 
 
@@ -90,25 +115,9 @@ def _event(outcome: Outcome, now: datetime) -> dict[str, object]:
             "detail": outcome.text[:500], "at": now}
 
 
-# The hot path on PostgreSQL: one fixed statement (psycopg prepares it server-side after a
-# few uses), bypassing SQL compilation; the row changes only while this worker holds it.
-_PG_RECORD = """
-WITH changed AS (
-  UPDATE messages SET status = %(status)s, smtp_code = %(code)s, smtp_text = %(text)s,
-    lease_until = NULL, enqueued_at = NULL, updated_at = %(now)s,
-    next_attempt_at = %(next_attempt_at)s, uncertain = uncertain OR %(uncertain)s,
-    attempts = attempts - %(refund)s, sent_at = COALESCE(%(sent_at)s, sent_at),
-    message_id_header = COALESCE(%(header)s, message_id_header)
-  WHERE id = %(id)s AND claimed_by = %(token)s AND status = 'sending'
-  RETURNING id)
-INSERT INTO message_events (message_id, kind, from_status, to_status, smtp_code, detail, at)
-SELECT id, %(kind)s, 'sending', %(status)s, %(code)s, %(detail)s, %(now)s FROM changed
-"""
-
-
 def pg_params(message_id: int, token: str, outcome: Outcome, now: datetime,
               header: str | None) -> dict[str, object]:
-    """The parameters of the PostgreSQL record (and journal replay) statements."""
+    """The parameters of the journal replay statements (outreach.sending.journal)."""
     return {
         "id": message_id, "token": token, "status": outcome.status, "code": outcome.code,
         "text": outcome.text, "now": now, "next_attempt_at": outcome.next_attempt_at,
@@ -118,18 +127,58 @@ def pg_params(message_id: int, token: str, outcome: Outcome, now: datetime,
     }
 
 
-def _record_pg(conn: Connection, message_id: int, token: str, outcome: Outcome,
-               now: datetime, header: str | None) -> bool:
-    params = pg_params(message_id, token, outcome, now, header)
+# Several outcomes of one claim in one statement: the rows as arrays, joined with `unnest`.
+_PG_RECORD_MANY = """
+WITH input AS (
+  SELECT * FROM unnest(%(ids)s::bigint[], %(statuses)s::text[], %(codes)s::int[],
+    %(texts)s::text[], %(next_attempts)s::timestamptz[], %(uncertain)s::bool[],
+    %(refunds)s::int[], %(sent)s::bool[], %(headers)s::text[], %(kinds)s::text[],
+    %(details)s::text[])
+  AS i(id, status, code, text, next_attempt_at, uncertain, refund, sent, header, kind, detail)),
+changed AS (
+  UPDATE messages m SET status = i.status, smtp_code = i.code, smtp_text = i.text,
+    lease_until = NULL, enqueued_at = NULL, updated_at = %(now)s,
+    next_attempt_at = i.next_attempt_at, uncertain = m.uncertain OR i.uncertain,
+    attempts = m.attempts - i.refund,
+    sent_at = CASE WHEN i.sent THEN %(now)s ELSE m.sent_at END,
+    message_id_header = COALESCE(i.header, m.message_id_header)
+  FROM input i
+  WHERE m.id = i.id AND m.claimed_by = %(token)s AND m.status = 'sending'
+  RETURNING m.id, i.kind, i.status, i.code, i.detail)
+INSERT INTO message_events (message_id, kind, from_status, to_status, smtp_code, detail, at)
+SELECT id, kind, 'sending', status, code, detail, %(now)s FROM changed
+RETURNING message_id
+"""
+
+
+def _many_params(token: str, records: Sequence[Record], now: datetime) -> dict[str, object]:
+    outcomes = [r.outcome for r in records]
+    return {
+        "token": token, "now": now, "ids": [r.message_id for r in records],
+        "statuses": [o.status for o in outcomes], "codes": [o.code for o in outcomes],
+        "texts": [o.text for o in outcomes],
+        "next_attempts": [o.next_attempt_at for o in outcomes],
+        "uncertain": [o.uncertain for o in outcomes],
+        "refunds": [0 if o.counts_attempt else 1 for o in outcomes],
+        "sent": [o.status == "sent" for o in outcomes], "headers": [r.header for r in records],
+        "kinds": [o.event.removeprefix("smtp_") for o in outcomes],
+        "details": [o.text[:500] for o in outcomes],
+    }
+
+
+def _record_many_pg(conn: Connection, token: str, records: Sequence[Record],
+                    now: datetime) -> set[int]:
+    params = _many_params(token, records, now)
     raw = conn.connection.driver_connection
     if raw is not None and raw.autocommit:
-        try:  # psycopg directly: SQLAlchemy's execution layer costs about as much as PostgreSQL
+        try:  # psycopg directly, prepared: SQLAlchemy's execution layer costs about as much
+            # as PostgreSQL's work here
             with raw.cursor() as cursor:
-                cursor.execute(_PG_RECORD, params, prepare=True)
-                return bool(cursor.rowcount)
+                cursor.execute(_PG_RECORD_MANY, params, prepare=True)
+                return {row[0] for row in cursor.fetchall()}
         except psycopg.Error:
             pass  # again through SQLAlchemy: it invalidates a broken connection, raises DBAPIError
-    done = bool(conn.exec_driver_sql(_PG_RECORD, params).rowcount)
+    done = {row[0] for row in conn.exec_driver_sql(_PG_RECORD_MANY, params)}
     if conn.in_transaction():  # not in AUTOCOMMIT (a reconnected connection): commit it now
         conn.commit()
     return done

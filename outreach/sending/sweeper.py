@@ -5,10 +5,11 @@ needed), or by the embedded worker in-process. It
 1. starts scheduled alerts whose time has come;
 2. takes back messages whose worker stopped beating (`dead_workers`) or whose lease expired
    (the worker stalled): they return to `queued`. Of each dead claim (one `claimed_by` token =
-   one batch on one connection), the lowest id still `sending` is the one that may have been
-   on the wire when the worker died (a claim is sent in id order and each outcome is
-   committed, durably, before the next send), so it is flagged `uncertain`: it will be sent
-   again and may arrive twice;
+   one batch), the lowest id still `sending` is the one that may have been on the wire when
+   the worker died (a claim is sent in id order and each outcome is committed, durably,
+   before the next send), so it is flagged `uncertain`: it will be sent again and may arrive
+   twice. A batch sending on n connections at once sends its lowest n ids together and
+   commits their outcomes together: its token says n, and the lowest n are flagged;
 3. lists the ids to put on the broker: queued messages never enqueued, deferred messages now
    due, and queued messages the broker lost: enqueued more than OUTREACH_REQUEUE_IDLE_SECONDS
    ago while the broker's queues are empty (a Redis restart, a task acknowledged without its
@@ -28,7 +29,7 @@ from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from outreach.db.models import Alert, Message, MessageEvent
-from outreach.sending.claim import claimable
+from outreach.sending.claim import claimable, lanes_of
 from outreach.sending.config import SendingConfig
 from outreach.sending.control import finish_if_complete
 from outreach.sending.states import next_alert_state, next_status
@@ -61,12 +62,12 @@ def start_scheduled(session: Session, now: datetime) -> list[int]:
 
 
 def uncertain_ids(rows: list[tuple[int, str | None]]) -> set[int]:
-    """Pure: the lowest id per claim token (the one that may have been in flight)."""
-    lowest: dict[str | None, int] = {}
+    """Pure: per claim token, the lowest id, or the lowest n ids of a claim sent on n SMTP
+    connections at once (`lanes_of`): the ones that may have been in flight."""
+    by_token: dict[str | None, list[int]] = defaultdict(list)
     for message_id, token in rows:
-        if token not in lowest or message_id < lowest[token]:
-            lowest[token] = message_id
-    return set(lowest.values())
+        by_token[token].append(message_id)
+    return {i for token, ids in by_token.items() for i in sorted(ids)[:lanes_of(token)]}
 
 
 def worker_of(token: str | None) -> str:

@@ -21,6 +21,7 @@ from outreach.config import Settings
 from outreach.contacts.segments import Segment
 from outreach.db.models import Contact, Message, MessageEvent
 from outreach.sending import control
+from outreach.sending.config import SendingConfig
 from outreach.sending.status import alert_status
 from tests.fixtures.celery import CeleryWorkers, ThrowawayRedis
 from tests.fixtures.postgres import ThrowawayPostgres
@@ -53,6 +54,16 @@ class FaultEnv:
     redis: ThrowawayRedis | None = None
     postgres: ThrowawayPostgres | None = None
     n_workers: int = 2
+
+    @property
+    def connections_per_worker(self) -> int:
+        """SMTP connections of each worker process (the default layout unless set)."""
+        return SendingConfig.from_settings(self.settings).smtp_connections
+
+    @property
+    def open_connections(self) -> int:
+        """The duplicate bound: at most one unrecorded message per open SMTP connection."""
+        return self.n_workers * self.connections_per_worker
 
 
 @dataclass
@@ -214,7 +225,7 @@ def postgres_outage(env: FaultEnv, n: int, down: float = 4.0, *, crash: bool = F
     back = time.monotonic()
     run.wait_done(120)
     return run.report("postgres_crash" if crash else "postgres_down", back, down_seconds=down,
-                      connections=env.n_workers)
+                      connections=env.open_connections)
 
 
 def worker_kill9(env: FaultEnv, n: int) -> FaultReport:

@@ -4,6 +4,7 @@ engine into an aiosmtpd sink that refuses part of the list. SQLite and PostgreSQ
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from outreach.db.models import AuditEvent, Message
 from outreach.mta.smtp import SmtpSender
 from outreach.sending.blast import create_blast
+from outreach.sending.config import SendingConfig
 from outreach.sending.deliver import deliver_batch
 from outreach.sending.runtime import SendingRuntime
 from tests.integration.sending_data import add_contacts, make_alert
@@ -94,10 +96,14 @@ def test_a_domain_refusing_us_is_paused_and_the_rest_goes_on(session, settings, 
     session.close()
 
     out = run_cli("alert", "send", str(alert_id), "--yes").output  # returns: only held left
-    assert "domain mx.example.net PAUSED after 3 policy rejections; 30 messages wait" in out
-
+    paused = re.search(r"domain mx\.example\.net PAUSED after (\d+) policy rejections; "
+                       r"30 messages wait", out)
+    assert paused, out
+    # The third policy rejection paused the domain; the messages already out on the other
+    # SMTP connections of that round were refused too, and no more after it.
     refused = sum(f.fired for f in smtp_sink.faults)
-    assert refused == 3  # the third policy rejection paused the domain
+    connections = SendingConfig.from_settings(settings).smtp_connections
+    assert int(paused[1]) == refused and 3 <= refused < 3 + connections
     assert set(smtp_sink.recipients()) == set(good)
     with own_session(settings) as s:
         ids = list(s.scalars(select(Message.id).where(Message.alert_id == alert_id)))
@@ -105,11 +111,10 @@ def test_a_domain_refusing_us_is_paused_and_the_rest_goes_on(session, settings, 
     assert shown["state"] == "sending" and not shown["guard"]["paused"]
     [domain] = shown["guard"]["domains"]
     assert domain["domain"] == "mx.example.net" and domain["paused"]
-    assert domain["rejections"] == 3 and domain["waiting"] == 30
+    assert domain["rejections"] == refused and domain["waiting"] == 30
     assert "blocked using zen.spamhaus.org" in domain["replies"][0]["text"]
     assert shown["counts"]["bounced"] == 0  # the addresses are fine: nobody is suppressed
-    assert "domain mx.example.net PAUSED after 3 policy rejections; 30 messages wait" in (
-        run_cli("alert", "status", str(alert_id)).output)
+    assert paused[0] in run_cli("alert", "status", str(alert_id)).output
 
     time.sleep(0.5)  # the three refused are deferred and due again: still held back
     assert deliver_batch(runtime, ids).claimed == 0

@@ -4,7 +4,7 @@ sends. With them `deliver_batch` runs in microseconds per message and never wait
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +22,7 @@ UNREACHABLE = SmtpResult(0, "127.0.0.1:25: connection refused", "deferred", Fals
                          unreachable=True)
 BUSY = SmtpResult(421, "4.3.2 Service not available", "deferred", False, "mail")
 FULL = SmtpResult(452, "4.5.3 Insufficient system storage", "deferred", False, "rcpt")
+BOUNCED = SmtpResult(550, "5.1.1 No such user", "bounced", False, "rcpt")
 
 
 class FakeClock:
@@ -57,6 +58,8 @@ class FakeSender:
     sent: list[str] = field(default_factory=list)
     calls: int = 0
     closed: bool = False
+    connections: int = 1  # messages per round (send_many), like SMTP connections
+    rounds: list[int] = field(default_factory=list)  # how many messages each round sent
 
     def send(self, envelope_from: str, recipient: str, data: bytes) -> SmtpResult:
         self.calls += 1
@@ -67,6 +70,10 @@ class FakeSender:
         if self.on_send is not None:
             self.on_send(self.calls)
         return result
+
+    def send_many(self, jobs: Sequence[tuple[str, str, bytes]]) -> list[SmtpResult]:
+        self.rounds.append(len(jobs))
+        return [self.send(*job) for job in jobs]
 
     def close(self) -> None:
         self.closed = True

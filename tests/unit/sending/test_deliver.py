@@ -4,7 +4,7 @@ back-pressure, the circuit breaker, urgent-first, pause, and riding out database
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from outreach.db.models import MessageEvent
@@ -12,7 +12,7 @@ from outreach.db.session import session_scope
 from outreach.sending import claim as claim_module
 from outreach.sending import control, deliver
 from outreach.sending.deliver import deliver_batch
-from tests.support.sending import BUSY, FULL, UNREACHABLE, blast, rows
+from tests.support.sending import BOUNCED, BUSY, FULL, SENT, UNREACHABLE, blast, rows
 
 
 def test_sends_each_message_once_and_records_it(rt):
@@ -54,7 +54,7 @@ def test_452_slows_the_domain_and_defers_without_charging(rt):
 
 def test_a_record_waits_for_the_database_to_come_back(rt, clock, monkeypatch):
     ids = blast(rt, 2)
-    real, failures = deliver.record_outcome, [2]
+    real, failures = deliver.record_outcomes, [2]
 
     def flaky(*args, **kwargs):  # type: ignore[no-untyped-def]
         if failures[0]:
@@ -62,7 +62,7 @@ def test_a_record_waits_for_the_database_to_come_back(rt, clock, monkeypatch):
             raise OperationalError("UPDATE", {}, Exception("server closed the connection"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(deliver, "record_outcome", flaky)
+    monkeypatch.setattr(deliver, "record_outcomes", flaky)
     report = deliver_batch(rt, ids)
     assert report.outcomes == {"sent": 2} and len(rt.sender.sent) == 2  # nothing sent twice
     assert [m.status for m in rows(rt, ids)] == ["sent", "sent"]
@@ -138,3 +138,70 @@ def test_claim_urgent_takes_the_lowest_ids_of_urgent_alerts_only(rt):
         alert_ids = claim_module.urgent_alerts(session)
         got = claim_module.claim_urgent(session, alert_ids, "t:1:x:y", now, now, limit=2)
     assert [c.id for c in got.claimed] == urgent[:2]
+
+
+# -- several SMTP connections: rounds of one message per connection ----------------------
+
+
+def test_rounds_send_one_message_per_connection_and_record_each_round_at_once(
+        rt, monkeypatch):
+    rt.sender.connections = 3
+    ids = blast(rt, 7)
+    writes, real = [], deliver.record_outcomes
+
+    def spy(conn, token, records, now):  # type: ignore[no-untyped-def]
+        writes.append(sorted(r.message_id for r in records))
+        return real(conn, token, records, now)
+
+    monkeypatch.setattr(deliver, "record_outcomes", spy)
+    report = deliver_batch(rt, ids)
+    assert rt.sender.rounds == [3, 3, 1] and report.outcomes == {"sent": 7}
+    assert writes == [ids[0:3], ids[3:6], ids[6:7]]  # the lowest ids first, one commit a round
+    assert [(m.status, m.attempts) for m in rows(rt, ids)] == [("sent", 1)] * 7
+
+
+def test_a_claim_on_several_connections_says_so_in_its_token(rt, monkeypatch):
+    rt.sender.connections = 4
+    ids = blast(rt, 5)
+    seen: list[str] = []
+
+    def spy(conn, token, records, now):  # type: ignore[no-untyped-def]
+        seen.append(token)
+        return {r.message_id for r in records}  # the claim is left as it was: look at it
+
+    monkeypatch.setattr(deliver, "record_outcomes", spy)
+    deliver_batch(rt, ids)
+    assert {m.claimed_by for m in rows(rt, ids)} == set(seen) and len(set(seen)) == 1
+    assert seen[0].endswith("-4") and seen[0].startswith("test:1:abc:")
+
+
+def test_a_421_in_a_round_gives_back_the_whole_round_and_counts_one_pause(rt):
+    rt.sender.connections = 3
+    ids = blast(rt, 4)
+    rt.sender.script = [SENT, BUSY, BUSY]
+    deliver_batch(rt, ids)
+    assert rt.limiter.slowed == [("*", 3.0)]  # one pause for the round, not one per answer
+    assert rt.sender.rounds[0] == 3 and rt.sender.calls == 6  # two sent again, plus the last
+    assert [(m.status, m.attempts) for m in rows(rt, ids)] == [("sent", 1)] * 4
+
+
+def test_a_round_of_unreachable_answers_is_one_probe_for_the_breaker(rt):
+    rt.sender.connections = 2
+    ids = blast(rt, 2)
+    rt.sender.script = [UNREACHABLE, UNREACHABLE, UNREACHABLE, UNREACHABLE]
+    deliver_batch(rt, ids)
+    assert rt.limiter.slowed == [("*", 0.5), ("*", 1.0)]  # two rounds, two probes
+    assert [(m.status, m.attempts) for m in rows(rt, ids)] == [("sent", 1)] * 2
+
+
+def test_a_bounce_in_a_round_is_suppressed_and_the_others_are_sent(rt):
+    from outreach.db.models import Suppression
+
+    rt.sender.connections = 3
+    ids = blast(rt, 3)
+    rt.sender.script = [SENT, BOUNCED, SENT]
+    report = deliver_batch(rt, ids)
+    assert report.outcomes == {"sent": 2, "bounced": 1}
+    assert [m.status for m in rows(rt, ids)] == ["sent", "bounced", "sent"]
+    with session_scope(rt.sessions) as session:
+        assert session.scalar(select(func.count()).select_from(Suppression)) == 1

@@ -77,3 +77,21 @@ def test_uncertain_is_the_lowest_unrecorded_id_per_claim():
     rows = [(12, "w1:a"), (11, "w1:a"), (13, "w1:a"), (40, "w2:b"), (41, "w2:b")]
     assert uncertain_ids(rows) == {11, 40}
     assert uncertain_ids([]) == set()
+
+
+def test_a_claim_on_n_connections_flags_its_lowest_n():
+    rows = [(15, "h:1:r:a-3"), (12, "h:1:r:a-3"), (13, "h:1:r:a-3"), (11, "h:1:r:a-3"),
+            (40, "h-2:9:r:b"), (41, "h-2:9:r:b"), (50, "h:1:r:c-8")]
+    assert uncertain_ids(rows) == {11, 12, 13, 40, 50}
+
+
+def test_claim_tokens_say_how_many_messages_may_be_in_flight():
+    from outreach.sending.claim import claim_token, lanes_of
+    from outreach.sending.sweeper import worker_of
+
+    for lanes in (1, 2, 8):
+        token = claim_token("mail-1.example.org:42:ab12cd", lanes)
+        assert lanes_of(token) == lanes
+        assert worker_of(token) == "mail-1.example.org:42:ab12cd"
+    assert claim_token("h:1:r", 1).count("-") == 0  # the tokens of one connection are as before
+    assert [lanes_of(t) for t in ("h:1:r:abc", None, "h:1:r:abc-0", "h:1:r:abc-x")] == [1] * 4

@@ -1,4 +1,5 @@
-"""The default worker layout: two processes per core, for `outreach worker` and plain celery."""
+"""The default worker layout: one process per core, each on several SMTP connections, for
+`outreach worker` and plain celery; at most 32 connections per machine by default."""
 
 from __future__ import annotations
 
@@ -9,13 +10,29 @@ import pytest
 
 from outreach.config import Settings, load_settings
 from outreach.errors import ConfigError
+from outreach.sending.config import SendingConfig, default_connections
 from workers.app import celery_config, worker_concurrency
 
 
-def test_two_processes_per_core_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_process_per_core_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "cpu_count", lambda: 3)
-    assert worker_concurrency(Settings()) == 6
-    assert celery_config(Settings())["worker_concurrency"] == 6  # `celery -A workers worker`
+    assert worker_concurrency(Settings()) == 3
+    assert celery_config(Settings())["worker_concurrency"] == 3  # `celery -A workers worker`
+
+
+@pytest.mark.parametrize(("cores", "connections"), [(1, 8), (2, 8), (4, 8), (8, 4), (64, 1)])
+def test_connections_per_process_follow_the_cores(monkeypatch: pytest.MonkeyPatch, cores: int,
+                                                  connections: int) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    assert SendingConfig.from_settings(Settings()).smtp_connections == connections
+    assert cores * connections <= max(32, cores)  # below Postfix's 50 connections per client
+
+
+def test_connections_follow_the_configured_processes(tmp_path: Path) -> None:
+    settings = load_settings({"OUTREACH_WORKER_CONCURRENCY": "16"}, dotenv=tmp_path / "none")
+    assert SendingConfig.from_settings(settings).smtp_connections == default_connections(16) == 2
+    settings = load_settings({"OUTREACH_SMTP_CONNECTIONS": "3"}, dotenv=tmp_path / "none")
+    assert SendingConfig.from_settings(settings).smtp_connections == 3
 
 
 def test_override(tmp_path: Path) -> None:
@@ -25,6 +42,7 @@ def test_override(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("bad", ["0", "-1", "two", "1.5"])
-def test_bad_value_is_named(bad: str, tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="OUTREACH_WORKER_CONCURRENCY"):
-        load_settings({"OUTREACH_WORKER_CONCURRENCY": bad}, dotenv=tmp_path / "none")
+@pytest.mark.parametrize("name", ["OUTREACH_WORKER_CONCURRENCY", "OUTREACH_SMTP_CONNECTIONS"])
+def test_bad_value_is_named(bad: str, name: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=name):
+        load_settings({name: bad}, dotenv=tmp_path / "none")
