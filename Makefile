@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/import_benchmark.py
 	$(BIN)/python benchmarks/dashboard_benchmark.py
 	$(BIN)/python benchmarks/blast_benchmark.py
+	$(BIN)/python benchmarks/console_benchmark.py
 
 clean:
 	rm -rf $(VENV) demo-output artifacts .pytest_cache

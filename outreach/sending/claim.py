@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, insert, or_, select, update
+from sqlalchemy import and_, case, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from outreach.db.models import Alert, Contact, Message, MessageEvent, Suppression
@@ -63,16 +63,27 @@ def claimable(now: datetime):  # type: ignore[no-untyped-def]
     return and_(due, Message.alert_id.in_(sending_alerts), ~held_by_guard())
 
 
+def already_ours(token: str):  # type: ignore[no-untyped-def]
+    """SQL: rows this very claim took in a commit whose acknowledgement was lost (the database
+    failed just then): the retry takes them again, or they would wait for the lease."""
+    return and_(Message.status == "sending", Message.claimed_by == token,
+                Message.alert_id.in_(select(Alert.id).where(Alert.state == "sending")))
+
+
 def claim_batch(session: Session, ids: list[int], token: str, lease_until: datetime,
                 now: datetime) -> ClaimResult:
-    """Claim what is still claimable among `ids`, in the caller's transaction (commit after)."""
+    """Claim what is still claimable among `ids`, in the caller's transaction (commit after).
+    A retry with the same token also takes back what its lost commit claimed, charging no
+    second attempt."""
     if not ids:
         return ClaimResult([], [])
-    locked = (select(Message.id).where(Message.id.in_(ids), claimable(now))
+    ours = already_ours(token)
+    locked = (select(Message.id).where(Message.id.in_(ids), or_(claimable(now), ours))
               .with_for_update(skip_locked=True))
     stmt = (update(Message).where(Message.id.in_(locked.scalar_subquery()))
             .values(status=next_status("queued", "claim"), claimed_by=token,
-                    lease_until=lease_until, attempts=Message.attempts + 1, updated_at=now)
+                    lease_until=lease_until, updated_at=now,
+                    attempts=case((ours, Message.attempts), else_=Message.attempts + 1))
             .returning(Message.id, Message.alert_id, Message.contact_id, Message.variant_id,
                        Message.attempts, Message.in_reply_to)
             .execution_options(synchronize_session=False))
@@ -146,7 +157,8 @@ def claim_urgent(session: Session, alert_ids: list[int], token: str, lease_until
     database: a worker busy with a bulk batch serves them between two bulk messages instead
     of leaving them on the urgent queue until its batch ends."""
     ids = session.scalars(select(Message.id)
-                          .where(Message.alert_id.in_(alert_ids), claimable(now))
+                          .where(Message.alert_id.in_(alert_ids),
+                                 or_(claimable(now), already_ours(token)))
                           .order_by(Message.id).limit(limit)).all()
     return claim_batch(session, list(ids), token, lease_until, now)
 

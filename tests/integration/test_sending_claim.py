@@ -43,6 +43,17 @@ def test_a_message_is_claimed_once(session, settings):
     assert claim(session, ids, token="w2:b").claimed == []  # a duplicated task
 
 
+def test_a_claim_retried_after_a_lost_commit_takes_its_rows_again(session, settings):
+    """The database failed as the claim committed: the worker retries with the same token and
+    gets the rows back at once (not after the lease), without a second attempt charged."""
+    _, _, _, ids = blast(session, settings, n=4)
+    claim(session, ids[:2], token="w1:lost")  # committed, but the worker never heard it
+    again = claim(session, ids, token="w1:lost")
+    assert [c.id for c in again.claimed] == ids
+    assert [(c.id, c.attempts) for c in again.claimed] == [(i, 1) for i in ids]
+    assert claim(session, ids, token="w2:other").claimed == []  # nobody else gets them
+
+
 def test_blast_twice_is_refused_and_adds_nobody(session, settings):
     alert, _, _, ids = blast(session, settings)
     import pytest
