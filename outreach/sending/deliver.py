@@ -1,11 +1,14 @@
 """Delivering one batch of message ids: claim, compose, rate-limit, send, record.
 
-Per batch: one claim transaction, one query for the contacts. Per message: an in-memory
-render from templates compiled once per variant, the limiter (a cached pause check when no
-limit is configured), one SMTP transaction on the process's reused connection, and one short
-transaction recording the reply. Committing each outcome before the next send is what bounds
-duplicates after a crash to the one message in flight per connection; batching the records
-would be faster but would widen that window to the whole unrecorded batch.
+Per batch: one claim transaction, one query for the contacts. Then rounds: the lowest ids
+left, one per SMTP connection of the process (OUTREACH_SMTP_CONNECTIONS), each rendered in
+memory from templates compiled once per variant and passed through the limiter (a cached
+pause check when no limit is configured), sent on all connections at once
+(`outreach.mta.smtp.send_all`), and their outcomes recorded together in one short
+transaction before any connection takes its next message. Committing each round before the
+next is what bounds duplicates after a crash to the one message in flight per connection
+(the claim token says how many connections, so the sweeper flags that many); batching more
+records would widen that window to the whole unrecorded batch.
 
 About once a second the loop re-reads the alert state (pause/cancel take effect within
 seconds), renews its lease when half of it is gone and, in a bulk batch, serves messages of
