@@ -38,8 +38,8 @@ class BatchWriter:
         self.outlets: dict[str, int] = {}
         self.frozen: set[str] = set()  # addresses this import must leave alone
         self._updates: list[dict[str, Any]] = []
-        self._labels: list[dict[str, Any]] = []
-        self._events: list[dict[str, Any]] = []
+        self._labels: list[tuple[int, str, str]] = []
+        self._events: list[tuple[int, str, str]] = []  # (contact id, address hash, detail)
 
     def write_all(self, batches: Iterator[tuple[dict[str, ContactRow], dict[str, ContactRow]]],
                   ) -> None:
@@ -101,13 +101,10 @@ class BatchWriter:
         missing = [(k, r) for k, r in wanted.items() if k not in self.outlets]
         if missing:
             created = self.store.add_outlets([
-                {"name": r.outlet, "name_key": k, "country": r.country,
-                 "kind": OUTLET_KIND_FOR_TYPE.get(r.type or "", "media"),
-                 "website": r.website, "created_at": self.now} for k, r in missing])
+                (r.outlet, k, r.country, OUTLET_KIND_FOR_TYPE.get(r.type or "", "media"),
+                 r.website) for k, r in missing])
             self.report.outlets_created += len(created)
             self.outlets.update(created)
-            self.outlets.update(self.store.outlets([k for k, _ in missing
-                                                    if k not in self.outlets]))
 
     def _outlet_id(self, row: ContactRow) -> int | None:
         return self.outlets.get(outlet_key(row.outlet)) if row.outlet else None
@@ -121,13 +118,14 @@ class BatchWriter:
             current.update(changes)
             labels[current["id"]].update(added)
             self._updates.append({k: current[k] for k in STORED})
-            self._labels += [{"contact_id": current["id"], "kind": k, "value": v}
-                             for k, v in added]
+            self._labels += [(current["id"], k, v) for k, v in added]
         if overwrite and (changes or added):
             self.report.updated += 1
             self.report.note(row.line, row.email, "update",
                              ", ".join([*sorted(changes), *(k for k, _ in added)]))
-            self._event(current["id"], row.email_hash, "updated", sorted(changes))
+            self._events.append((current["id"], row.email_hash,
+                                 f"{self.source}: {', '.join(sorted(changes))}" if changes
+                                 else self.source))
         elif overwrite:
             self.report.unchanged += 1
             self.report.note(row.line, row.email, "unchanged", "no new values")
@@ -135,24 +133,18 @@ class BatchWriter:
     def _create(self, rows: list[ContactRow]) -> None:
         if not rows:
             return
-        ids = self.store.create([(row, self._outlet_id(row)) for row in rows])
+        self.store.create([(row, self._outlet_id(row)) for row in rows])
         report = self.report
+        report.created += len(rows)
         for row in rows:
-            if row.email not in ids:  # inserted meanwhile by a concurrent import
-                report.unchanged += 1
-                continue
-            report.created += 1
-            if report.listing:
-                report.note(row.line, row.email, "create", " · ".join(
-                    v for v in (row.name, row.outlet, row.language, row.country) if v))
-
-    def _event(self, contact_id: int, email_hash: str, kind: str, fields: list[str]) -> None:
-        detail = self.source + (f": {', '.join(fields)}" if fields else "")
-        self._events.append({"contact_id": contact_id, "address_hash": email_hash, "kind": kind,
-                             "channel": "import", "detail": detail, "at": self.now})
+            if not report.listing:
+                break
+            report.note(row.line, row.email, "create", " · ".join(
+                v for v in (row.name, row.outlet, row.language, row.country) if v))
 
     def _flush(self) -> None:
-        self.store.update(self._updates)
-        self.store.add_labels(self._labels)
-        self.store.add_events(self._events)
+        if self._updates:
+            self.store.update(self._updates)
+            self.store.add_labels(self._labels)
+            self.store.add_events("updated", self._events)
         self._updates, self._labels, self._events = [], [], []
