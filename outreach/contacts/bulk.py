@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
 from itertools import repeat
@@ -41,7 +42,7 @@ EVENT_COLUMNS = ("contact_id", "address_hash", "kind", "channel", "detail", "at"
 # pg_advisory_xact_lock key of contact imports (any constant that no other lock uses)
 IMPORT_LOCK = 0x6F75_7472_6561_6368
 
-NewContact = tuple[ContactRow, int | None]  # a row to create, with its outlet's id
+NewContact = tuple[int, ContactRow, int | None]  # a new contact's id, row and outlet id
 
 
 def store_for(session: Session, *, source: str, now: datetime) -> BulkStore:
@@ -67,34 +68,31 @@ class BulkStore:
     def _rows(self, sql: str, param: str) -> list[Any]:
         raise NotImplementedError
 
-    def _new_ids(self, table: str, count: int) -> list[int]:
+    def new_ids(self, table: str, count: int) -> list[int]:
         """`count` ids for new rows of `table` (the import holds the write lock)."""
         raise NotImplementedError
 
-    def _write(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-        """Insert `rows` (tuples in the order of `columns`) into `table`."""
+    def _write(self, table: str, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]],
+               ) -> None:
+        """Insert `rows` (tuples in the order of `columns`) into `table`; a generator is
+        consumed as the rows are sent, so that on PostgreSQL they are built while the server
+        stores the ones before."""
         raise NotImplementedError
 
-    def create(self, rows: list[NewContact]) -> dict[str, int]:
-        """Insert new contacts with their labels and 'imported' events: {email: id}."""
+    def create(self, rows: list[NewContact]) -> None:
+        """Insert new contacts (ids from `new_ids`) with their labels and 'imported' events."""
         if not rows:
-            return {}
-        ids = self._new_ids("contacts", len(rows))
+            return
         source, stamp = self.source, self.stamp
-        self._write("contacts", CONTACT_COLUMNS, [
+        self._write("contacts", CONTACT_COLUMNS, (
             (i, row.email, row.email_hash, row.first_name, row.last_name, row.name, row.role,
              outlet, row.type or "other", row.country, row.language,
              json.dumps(row.attributes) if row.attributes else "{}", "active", source, stamp,
-             stamp) for i, (row, outlet) in zip(ids, rows, strict=True)])
-        labels: list[tuple[int, str, str]] = []
-        for i, (row, _) in zip(ids, rows, strict=True):
-            kinds, values = _labels(row.tags, row.beats)
-            labels += zip(repeat(i), kinds, values)
-        self._write("contact_labels", LABEL_COLUMNS, labels)
-        self._write("contact_events", EVENT_COLUMNS, [
-            (i, row.email_hash, "imported", "import", source, stamp)
-            for i, (row, _) in zip(ids, rows, strict=True)])
-        return {row.email: i for i, (row, _) in zip(ids, rows, strict=True)}
+             stamp) for i, row, outlet in rows))
+        self._write("contact_labels", LABEL_COLUMNS, (
+            label for i, row, _ in rows for label in zip(repeat(i), *_labels(row.tags, row.beats))))
+        self._write("contact_events", EVENT_COLUMNS, (
+            (i, row.email_hash, "imported", "import", source, stamp) for i, row, _ in rows))
 
     def _lookup(self, columns: str, table: str, key: str, values: list[Any],
                 sql_type: str = "text") -> list[Any]:
@@ -134,7 +132,7 @@ class BulkStore:
     def add_outlets(self, outlets: list[tuple[str, str, str | None, str, str | None]],
                     ) -> dict[str, int]:
         """Insert outlets, each (name, name_key, country, kind, website): {name_key: id}."""
-        ids = self._new_ids("outlets", len(outlets))
+        ids = self.new_ids("outlets", len(outlets))
         self._write("outlets", OUTLET_COLUMNS, [(i, *outlet, self.stamp)
                                                 for i, outlet in zip(ids, outlets, strict=True)])
         return {outlet[1]: i for i, outlet in zip(ids, outlets, strict=True)}
@@ -173,15 +171,17 @@ class SqliteStore(BulkStore):
     def _attributes(self, stored: Any) -> Any:
         return json.loads(stored) if stored is not None else None  # JSON text in SQLite
 
-    def _new_ids(self, table: str, count: int) -> list[int]:
+    def new_ids(self, table: str, count: int) -> list[int]:
         """The ids SQLite itself would give (max + 1, ...); BEGIN IMMEDIATE holds the lock."""
         # `table` is one of this module's constants
         (top,) = self.raw.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()  # noqa: S608
         return list(range(top + 1, top + 1 + count))
 
-    def _write(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    def _write(self, table: str, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]],
+               ) -> None:
         """`INSERT INTO table (columns) VALUES (...), (...), ...`, chunked to the variable
         limit: one statement (one call into SQLite) for thousands of rows."""
+        rows = list(rows)
         per_statement = max(1, self.limit // len(columns))
         one = "(" + ", ".join("?" * len(columns)) + ")"
         # identifiers are this module's constants; every value is a bound parameter
@@ -209,18 +209,21 @@ class PostgresStore(BulkStore):
         with self.raw.cursor() as cursor:
             return cursor.execute(sql, (param,)).fetchall()
 
-    def _new_ids(self, table: str, count: int) -> list[int]:
+    def new_ids(self, table: str, count: int) -> list[int]:
         with self.raw.cursor() as cursor:
             cursor.execute("SELECT nextval(sequence) FROM generate_series(1, %s), "
                            "pg_get_serial_sequence(%s, 'id') AS sequence", (count, table))
             return [i for (i,) in cursor.fetchall()]
 
-    def _write(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-        if not rows:
+    def _write(self, table: str, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]],
+               ) -> None:
+        rows = iter(rows)
+        if (first := next(rows, None)) is None:
             return
         # identifiers are this module's constants; every value goes through COPY
         with self.raw.cursor() as cursor, cursor.copy(
                 f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            copy.write_row(first)
             for row in rows:
                 copy.write_row(row)
 
