@@ -80,19 +80,21 @@ class BulkStore:
         raise NotImplementedError
 
     def create(self, rows: list[NewContact]) -> None:
-        """Insert new contacts (ids from `new_ids`) with their labels and 'imported' events."""
-        if not rows:
-            return
+        """Insert new contacts, their ids from `new_ids` (their labels: `describe`)."""
         source, stamp = self.source, self.stamp
         self._write("contacts", CONTACT_COLUMNS, (
             (i, row.email, row.email_hash, row.first_name, row.last_name, row.name, row.role,
              outlet, row.type or "other", row.country, row.language,
              json.dumps(row.attributes) if row.attributes else "{}", "active", source, stamp,
              stamp) for i, row, outlet in rows))
+
+    def describe(self, rows: list[NewContact]) -> None:
+        """Insert the tags, beats and 'imported' events of contacts just created."""
         self._write("contact_labels", LABEL_COLUMNS, (
             label for i, row, _ in rows for label in zip(repeat(i), *_labels(row.tags, row.beats))))
         self._write("contact_events", EVENT_COLUMNS, (
-            (i, row.email_hash, "imported", "import", source, stamp) for i, row, _ in rows))
+            (i, row.email_hash, "imported", "import", self.source, self.stamp)
+            for i, row, _ in rows))
 
     def _lookup(self, columns: str, table: str, key: str, values: list[Any],
                 sql_type: str = "text") -> list[Any]:

@@ -45,11 +45,12 @@ class BatchWriter:
                   ) -> None:
         """Write every batch, parsing the next one meanwhile in a helper thread.
 
-        A batch is written in two steps: `_plan`, its lookups (short round trips that decide
-        what each row does), then `_apply`, its bulk inserts and updates, where the database's
-        time (PostgreSQL's, SQLite's C code) releases the GIL. The next batch is parsed during
-        `_apply` only: a parser holding the GIL delays every return from a round trip by up to
-        the interpreter's switch interval (5 ms), which cost more than parsing alone.
+        The parser runs while the database works and this thread has little to do: a batch's
+        lookups (`_plan`: short round trips) and its new contacts (16 columns a row to format)
+        come first, then the next batch is parsed during the batch's labels, events and merges
+        (`_apply`: most of the database's time, which releases the GIL). A parser holding the
+        GIL delays every return from a round trip by up to the interpreter's switch interval
+        (5 ms), and slows the formatting of rows that the database waits for.
         Only this thread touches the session, and the parser is advanced by one future at a
         time, so rows are still read, rejected and reported in file order, with at most two
         batches in memory.
@@ -58,6 +59,7 @@ class BatchWriter:
             batch = next(batches, None)
             while batch is not None:
                 creates = self._plan(*batch)
+                self.store.create(creates)
                 upcoming = parser.submit(next, batches, None)
                 self._apply(creates)
                 batch = upcoming.result()
@@ -92,8 +94,8 @@ class BatchWriter:
         return [(i, row, self._outlet_id(row)) for i, row in zip(ids, creates, strict=True)]
 
     def _apply(self, creates: list[NewContact]) -> None:
-        """Write the batch: new contacts with their labels and events, then the merges."""
-        self.store.create(creates)
+        """The rest of the batch: the new contacts' labels and events, then the merges."""
+        self.store.describe(creates)
         report = self.report
         report.created += len(creates)
         for _, row, _ in creates:
