@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -213,3 +216,28 @@ def test_title_lines_above_the_header_are_skipped(sessions: sessionmaker[Session
                            "a@example.org,Anna,HU\nb@example,Bad,HU\n")
     report = import_csv(sessions, path)
     assert (report.rows, report.created, [e.line for e in report.errors]) == (2, 1, [5])
+
+
+def test_concurrent_imports_of_one_file_wait_for_each_other(
+        sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    """New contacts get their ids up front and go in without ON CONFLICT: that is safe only
+    because an import holds the write lock until it commits, so a second import of the same
+    addresses waits, then finds them all stored."""
+    path = write(tmp_path, "Email,Tags\n" + "".join(f"c{i}@example.org,t{i}\n"
+                                                   for i in range(30)))
+    committing, go_on = threading.Event(), threading.Event()
+
+    def pause(session: Session, report: Any) -> None:  # runs just before the first commits
+        committing.set()
+        go_on.wait(30)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(import_csv, sessions, path, audit=pause)
+        assert committing.wait(30)
+        second = pool.submit(import_csv, sessions, path)
+        time.sleep(1)  # the second import reaches the lock (if it did not, this proves nothing)
+        go_on.set()
+        assert first.result().created == 30
+        again = second.result()
+    assert (again.created, again.unchanged) == (0, 30)
+    assert counts(sessions)["contacts"] == 30 and counts(sessions)["contact_labels"] == 30
