@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import lru_cache
 from itertools import repeat
@@ -73,28 +73,41 @@ class BulkStore:
         raise NotImplementedError
 
     def _write(self, table: str, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]],
-               ) -> None:
+               meanwhile: Callable[[], object] | None = None) -> None:
         """Insert `rows` (tuples in the order of `columns`) into `table`; a generator is
         consumed as the rows are sent, so that on PostgreSQL they are built while the server
-        stores the ones before."""
+        stores the ones before. `meanwhile()` is called once the rows are sent, before this
+        thread waits for the database to finish with them."""
         raise NotImplementedError
 
-    def create(self, rows: list[NewContact]) -> None:
-        """Insert new contacts, their ids from `new_ids` (their labels: `describe`)."""
+    def create(self, rows: list[NewContact], meanwhile: Callable[[], object]) -> None:
+        """Insert new contacts (ids from `new_ids`) with their labels and 'imported' events.
+
+        `meanwhile()` starts other work (the next batch's parse) at the point where this
+        thread has the least to do for the longest time: SQLite holds no GIL while it runs a
+        statement, so right away; PostgreSQL once the labels are sent, while the server checks
+        their foreign keys (each return from the server, and the rows it waits for, would
+        otherwise wait up to the interpreter's switch interval, 5 ms, for the GIL).
+        """
         source, stamp = self.source, self.stamp
+        self._start_early(meanwhile)
         self._write("contacts", CONTACT_COLUMNS, (
             (i, row.email, row.email_hash, row.first_name, row.last_name, row.name, row.role,
              outlet, row.type or "other", row.country, row.language,
              json.dumps(row.attributes) if row.attributes else "{}", "active", source, stamp,
              stamp) for i, row, outlet in rows))
-
-    def describe(self, rows: list[NewContact]) -> None:
-        """Insert the tags, beats and 'imported' events of contacts just created."""
-        self._write("contact_labels", LABEL_COLUMNS, (
-            label for i, row, _ in rows for label in zip(repeat(i), *_labels(row.tags, row.beats))))
         self._write("contact_events", EVENT_COLUMNS, (
-            (i, row.email_hash, "imported", "import", self.source, self.stamp)
-            for i, row, _ in rows))
+            (i, row.email_hash, "imported", "import", source, stamp) for i, row, _ in rows))
+        self._write("contact_labels", LABEL_COLUMNS, (
+            label for i, row, _ in rows for label in zip(repeat(i), *_labels(row.tags, row.beats))),
+            meanwhile=self._late(meanwhile))
+
+    def _start_early(self, meanwhile: Callable[[], object]) -> None:
+        """Where the backend runs `meanwhile` before writing (SQLite)."""
+
+    def _late(self, meanwhile: Callable[[], object]) -> Callable[[], object] | None:
+        """`meanwhile` where the backend runs it once the labels are sent (PostgreSQL)."""
+        return None
 
     def _lookup(self, columns: str, table: str, key: str, values: list[Any],
                 sql_type: str = "text") -> list[Any]:
@@ -179,10 +192,15 @@ class SqliteStore(BulkStore):
         (top,) = self.raw.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()  # noqa: S608
         return list(range(top + 1, top + 1 + count))
 
+    def _start_early(self, meanwhile: Callable[[], object]) -> None:
+        meanwhile()
+
     def _write(self, table: str, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]],
-               ) -> None:
+               meanwhile: Callable[[], object] | None = None) -> None:
         """`INSERT INTO table (columns) VALUES (...), (...), ...`, chunked to the variable
         limit: one statement (one call into SQLite) for thousands of rows."""
+        if meanwhile is not None:
+            meanwhile()
         rows = list(rows)
         per_statement = max(1, self.limit // len(columns))
         one = "(" + ", ".join("?" * len(columns)) + ")"
@@ -217,10 +235,15 @@ class PostgresStore(BulkStore):
                            "pg_get_serial_sequence(%s, 'id') AS sequence", (count, table))
             return [i for (i,) in cursor.fetchall()]
 
+    def _late(self, meanwhile: Callable[[], object]) -> Callable[[], object] | None:
+        return meanwhile
+
     def _write(self, table: str, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]],
-               ) -> None:
+               meanwhile: Callable[[], object] | None = None) -> None:
         rows = iter(rows)
         if (first := next(rows, None)) is None:
+            if meanwhile is not None:
+                meanwhile()
             return
         # identifiers are this module's constants; every value goes through COPY
         with self.raw.cursor() as cursor, cursor.copy(
@@ -228,6 +251,8 @@ class PostgresStore(BulkStore):
             copy.write_row(first)
             for row in rows:
                 copy.write_row(row)
+            if meanwhile is not None:
+                meanwhile()
 
 
 @lru_cache(maxsize=1024)

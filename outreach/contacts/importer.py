@@ -26,13 +26,11 @@ from outreach.contacts.fields import (
 )
 from outreach.contacts.import_report import ImportReport
 from outreach.contacts.merge import merge_rows
-from outreach.contacts.writer import BatchWriter
+from outreach.contacts.writer import Batch, BatchWriter
 from outreach.errors import UserError
 
 BATCH_SIZE = 2000
 HEADER_SEARCH_ROWS = 5
-
-Batch = tuple[dict[str, ContactRow], dict[str, ContactRow]]
 
 
 def import_csv(sessions: sessionmaker[Session], path: Path, *, update: bool = False,

@@ -11,7 +11,7 @@ either).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any
 
@@ -30,6 +30,9 @@ def outlet_key(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
+Batch = tuple[dict[str, ContactRow], dict[str, ContactRow]]  # (first occurrences, repeats)
+
+
 class BatchWriter:
     def __init__(self, session: Session, report: ImportReport, *, update: bool, source: str):
         self.report, self.update, self.source = report, update, source
@@ -41,28 +44,29 @@ class BatchWriter:
         self._labels: list[tuple[int, str, str]] = []
         self._events: list[tuple[int, str, str]] = []  # (contact id, address hash, detail)
 
-    def write_all(self, batches: Iterator[tuple[dict[str, ContactRow], dict[str, ContactRow]]],
-                  ) -> None:
+    def write_all(self, batches: Iterator[Batch]) -> None:
         """Write every batch, parsing the next one meanwhile in a helper thread.
 
-        The parser runs while the database works and this thread has little to do: a batch's
-        lookups (`_plan`: short round trips) and its new contacts (16 columns a row to format)
-        come first, then the next batch is parsed during the batch's labels, events and merges
-        (`_apply`: most of the database's time, which releases the GIL). A parser holding the
-        GIL delays every return from a round trip by up to the interpreter's switch interval
-        (5 ms), and slows the formatting of rows that the database waits for.
+        The database's time (PostgreSQL's, SQLite's C code) releases the GIL, so the next
+        batch is parsed while this one is written: started by `BulkStore.create` where this
+        thread has the least to do, after the batch's lookups (`_plan`: short round trips that
+        a parser holding the GIL would each delay by up to the switch interval, 5 ms).
         Only this thread touches the session, and the parser is advanced by one future at a
         time, so rows are still read, rejected and reported in file order, with at most two
         batches in memory.
         """
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-parse") as parser:
+            upcoming: list[Future[Batch | None]] = []
+
+            def parse_next() -> None:
+                upcoming.append(parser.submit(next, batches, None))
+
             batch = next(batches, None)
             while batch is not None:
                 creates = self._plan(*batch)
-                self.store.create(creates)
-                upcoming = parser.submit(next, batches, None)
+                self.store.create(creates, meanwhile=parse_next)
                 self._apply(creates)
-                batch = upcoming.result()
+                batch = upcoming.pop().result()
 
     def _plan(self, firsts: dict[str, ContactRow], dups: dict[str, ContactRow],
               ) -> list[NewContact]:
@@ -94,8 +98,7 @@ class BatchWriter:
         return [(i, row, self._outlet_id(row)) for i, row in zip(ids, creates, strict=True)]
 
     def _apply(self, creates: list[NewContact]) -> None:
-        """The rest of the batch: the new contacts' labels and events, then the merges."""
-        self.store.describe(creates)
+        """The rest of the batch: the report of its new contacts, then the merges."""
         report = self.report
         report.created += len(creates)
         for _, row, _ in creates:
