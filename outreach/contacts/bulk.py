@@ -39,6 +39,8 @@ CONTACT_COLUMNS = ("id", "email", "email_hash", "first_name", "last_name", "name
 LABEL_COLUMNS = ("contact_id", "kind", "value")
 OUTLET_COLUMNS = ("id", "name", "name_key", "country", "kind", "website", "created_at")
 EVENT_COLUMNS = ("contact_id", "address_hash", "kind", "channel", "detail", "at")
+MAX_STATEMENT_ROWS = 4096  # SQLite: rows in one INSERT (fewer where its variable limit says)
+SMALL_STATEMENT_ROWS = 64  # ... and at least (statements of 64, 128, ... rows)
 # pg_advisory_xact_lock key of contact imports (any constant that no other lock uses)
 IMPORT_LOCK = 0x6F75_7472_6561_6368
 
@@ -197,19 +199,28 @@ class SqliteStore(BulkStore):
 
     def _write(self, table: str, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]],
                meanwhile: Callable[[], object] | None = None) -> None:
-        """`INSERT INTO table (columns) VALUES (...), (...), ...`, chunked to the variable
-        limit: one statement (one call into SQLite) for thousands of rows."""
+        """`INSERT INTO table (columns) SELECT * FROM (VALUES (...), (...), ...)`: one call
+        into SQLite for thousands of rows.
+
+        A chunk is padded to a power of two rows with rows of NULLs, which `WHERE column1 IS
+        NOT NULL` drops (the first column, an id, is never NULL): sqlite3 keeps the last 128
+        statements prepared, up to 2 MB each at these sizes, so statements of every length a
+        batch happened to have held hundreds of MB; a few lengths per table hold a few MB.
+        """
         if meanwhile is not None:
             meanwhile()
         rows = list(rows)
-        per_statement = max(1, self.limit // len(columns))
-        one = "(" + ", ".join("?" * len(columns)) + ")"
-        # identifiers are this module's constants; every value is a bound parameter
-        head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "  # noqa: S608
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start:start + per_statement]
-            self.raw.execute(head + ", ".join([one] * len(chunk)),
-                             [value for row in chunk for value in row])
+        width = len(columns)
+        big = max(1, min(self.limit // width, MAX_STATEMENT_ROWS))
+        for start in range(0, len(rows), big):
+            chunk = rows[start:start + big]
+            size = SMALL_STATEMENT_ROWS
+            while size < len(chunk):
+                size *= 2
+            size = min(size, big)
+            params = [value for row in chunk for value in row]
+            params += [None] * (width * (size - len(chunk)))
+            self.raw.execute(_padded_insert(table, columns, size), params)
 
 
 class PostgresStore(BulkStore):
@@ -253,6 +264,15 @@ class PostgresStore(BulkStore):
                 copy.write_row(row)
             if meanwhile is not None:
                 meanwhile()
+
+
+@lru_cache(maxsize=64)
+def _padded_insert(table: str, columns: tuple[str, ...], rows: int) -> str:
+    """SQLite: insert `rows` rows of `columns`, leaving out those whose first column is NULL."""
+    one = "(" + ", ".join("?" * len(columns)) + ")"
+    # identifiers are this module's constants; every value is a bound parameter
+    return (f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
+            f"SELECT * FROM (VALUES {', '.join([one] * rows)}) WHERE column1 IS NOT NULL")
 
 
 @lru_cache(maxsize=1024)
