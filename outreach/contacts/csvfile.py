@@ -42,7 +42,7 @@ class CsvFormat:
     delimiter: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Record:
     line: int
     values: list[str]
@@ -147,7 +147,7 @@ def _records(path: Path, fmt: CsvFormat, multiline_cells: bool = False) -> Itera
                 notes = ()
                 if nul_lines:
                     notes, nul_lines[:] = (NUL_NOTE,), []
-                if any(v.strip() for v in values):
+                if any(map(str.strip, values)):
                     yield Record(line=start, values=values, notes=notes)
                 start = reader.line_num + 1
         except UnicodeDecodeError:

@@ -6,10 +6,11 @@ No database here: the importer decides what a good row does to the contact list.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.utils import parseaddr
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from outreach.contacts.addresses import InvalidAddress, address_hash, normalize
@@ -39,6 +40,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 _BY_ALIAS = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
 MAPPABLE = tuple(name for name in ALIASES if name != "status")
+PARSED = ("email", "first_name", "last_name", "name", "role", "outlet", "website", "type",
+          "country", "language", "tags", "beats")  # the fields `parse_row` reads, in order
 
 TYPE_ALIASES = {
     "journalist": "journalist", "press": "journalist", "media": "journalist",
@@ -68,7 +71,7 @@ class RowError:
         return {"line": self.line, "field": self.field, "reason": self.reason}
 
 
-@dataclass
+@dataclass(slots=True)
 class ContactRow:
     """A good row, normalised. Empty fields are None / empty so that merges can skip them."""
 
@@ -96,6 +99,11 @@ class Header:
 
     columns: dict[str, int]
     extra: dict[str, int]
+
+    @cached_property
+    def field_indexes(self) -> tuple[int, ...]:
+        """The column of each of `PARSED` (sys.maxsize, past any row, where there is none)."""
+        return tuple(self.columns.get(name, sys.maxsize) for name in PARSED)
 
     @classmethod
     def parse(cls, values: list[str], mapping: Mapping[str, str] | None = None) -> Header:
@@ -159,32 +167,36 @@ def _unique(label: str, taken: dict[str, int], repeats: dict[str, int]) -> str:
 def parse_row(header: Header, line: int, values: list[str], *,
               check_deliverability: bool = False) -> ContactRow | list[RowError]:
     """The normalised row, or every problem found in it (each with its field and reason)."""
-    def cell(name: str) -> str:
-        index = header.columns.get(name)
-        return values[index].strip() if index is not None and index < len(values) else ""
-
+    count = len(values)
+    (email_cell, first, last, name, role, outlet, website, kind, country, language, tags,
+     beats) = [values[i].strip() if i < count else "" for i in header.field_indexes]
     errors: list[RowError] = []
-    display_name, email = _address(cell("email"), line, errors, check_deliverability)
-    row = ContactRow(line=line, email=email, email_hash=address_hash(email) if email else "")
-    for name in ("first_name", "last_name", "name", "role", "outlet", "website"):
-        setattr(row, name, _text(cell(name), name, line, errors))
-    if row.name is None and (row.first_name or row.last_name):
-        row.name = " ".join(p for p in (row.first_name, row.last_name) if p)
-    if row.name is None and display_name:
-        row.name = _text(display_name, "name", line, errors)
-    row.type = _coded(cell("type"), _contact_type, "type", line, errors)
-    row.country = _coded(cell("country"), country_code, "country", line, errors)
-    row.language = _coded(cell("language"), language_code, "language", line, errors)
-    row.tags = _labels(cell("tags"), "tags", line, errors)
-    row.beats = _labels(cell("beats"), "beats", line, errors)
-    row.attributes = {k: values[i].strip() for k, i in header.extra.items()
-                      if i < len(values) and values[i].strip()}
+    display_name, email = _address(email_cell, line, errors, check_deliverability)
+    first_name = _text(first, "first_name", line, errors)
+    last_name = _text(last, "last_name", line, errors)
+    full_name = _text(name, "name", line, errors)
+    role_text, outlet_name, website_url = (_text(role, "role", line, errors),
+                                           _text(outlet, "outlet", line, errors),
+                                           _text(website, "website", line, errors))
+    if full_name is None and (first_name or last_name):
+        full_name = " ".join(p for p in (first_name, last_name) if p)
+    if full_name is None and display_name:
+        full_name = _text(display_name, "name", line, errors)
+    row = ContactRow(
+        line, email, address_hash(email) if email else "", first_name, last_name, full_name,
+        role_text, outlet_name, website_url, _coded(kind, _contact_type, "type", line, errors),
+        _coded(country, country_code, "country", line, errors),
+        _coded(language, language_code, "language", line, errors),
+        _labels(tags, "tags", line, errors), _labels(beats, "beats", line, errors),
+        {k: cell for k, i in header.extra.items() if i < count and (cell := values[i].strip())})
+    if errors:
+        return errors
     for key, value in row.attributes.items():
         if len(value) > MAX_ATTRIBUTE:
             row.attributes[key] = value[:MAX_ATTRIBUTE]
             row.warnings.append(RowError(line, key, f"cut to {MAX_ATTRIBUTE} characters "
                                                     f"(was {len(value)})"))
-    return errors or row
+    return row
 
 
 def _address(raw: str, line: int, errors: list[RowError], check_deliverability: bool,
@@ -237,9 +249,16 @@ def split_labels(value: str) -> frozenset[str]:
 
 
 def _labels(value: str, name: str, line: int, errors: list[RowError]) -> frozenset[str]:
-    labels = split_labels(value)
-    too_long = sorted(label for label in labels if len(label) > MAX_LENGTH["label"])
+    labels, too_long = _checked_labels(value)
     if too_long:
-        errors.append(RowError(line, name, f"{too_long[0][:40]!r}...: longer than "
+        errors.append(RowError(line, name, f"{too_long[:40]!r}...: longer than "
                                            f"{MAX_LENGTH['label']} characters"))
     return labels
+
+
+@lru_cache(maxsize=8192)
+def _checked_labels(value: str) -> tuple[frozenset[str], str | None]:
+    """The labels of a cell and the first (sorted) one that is too long, if any."""
+    labels = split_labels(value)
+    too_long = sorted(label for label in labels if len(label) > MAX_LENGTH["label"])
+    return labels, too_long[0] if too_long else None

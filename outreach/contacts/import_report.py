@@ -56,8 +56,13 @@ class ImportReport:
     unknown_columns: list[str] = field(default_factory=list)  # kept as attributes, unmapped
     outcomes: list[RowOutcome] = field(default_factory=list)
 
+    @property
+    def listing(self) -> bool:
+        """Whether rows are still listed one by one (say so before building a long detail)."""
+        return len(self.outcomes) < MAX_OUTCOMES
+
     def note(self, line: int, email: str, action: str, detail: str = "") -> None:
-        if len(self.outcomes) < MAX_OUTCOMES:
+        if self.listing:
             self.outcomes.append(RowOutcome(line, email, action, detail))
 
     def reject(self, errors: list[RowError]) -> None:
