@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2026-11-29 13:00:27.492817
+Create Date: 2026-11-29 15:17:18.702660
 """
 
 from alembic import op
@@ -543,7 +543,13 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_contact_events_address_hash"), ["address_hash"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_contact_events_alert_id"), ["alert_id"], unique=False)
+        batch_op.create_index(
+            "ix_contact_events_alert_id",
+            ["alert_id"],
+            unique=False,
+            postgresql_where=sa.text("alert_id IS NOT NULL"),
+            sqlite_where=sa.text("alert_id IS NOT NULL"),
+        )
         batch_op.create_index(
             batch_op.f("ix_contact_events_contact_id"), ["contact_id"], unique=False
         )
@@ -669,7 +675,11 @@ def downgrade() -> None:
     op.drop_table("inbound_mail")
     with op.batch_alter_table("contact_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_contact_events_contact_id"))
-        batch_op.drop_index(batch_op.f("ix_contact_events_alert_id"))
+        batch_op.drop_index(
+            "ix_contact_events_alert_id",
+            postgresql_where=sa.text("alert_id IS NOT NULL"),
+            sqlite_where=sa.text("alert_id IS NOT NULL"),
+        )
         batch_op.drop_index(batch_op.f("ix_contact_events_address_hash"))
 
     op.drop_table("contact_events")
