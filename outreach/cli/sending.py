@@ -16,6 +16,7 @@ from outreach import audit
 from outreach.cli import LazyContext, pass_app
 from outreach.cli.alerts import alert_group
 from outreach.config import Settings
+from outreach.contacts.hygiene import stale_in_alert
 from outreach.context import AppContext
 from outreach.db.session import session_scope
 from outreach.errors import UserError
@@ -71,13 +72,12 @@ def require_smtp_if_embedded(settings: Settings) -> None:
                                   "itself and needs an SMTP server")
 
 
-def enqueue(app_ctx: AppContext, alert_id: int,
-            after_first: Callable[[], None] | None = None) -> int:
+def enqueue(app_ctx: AppContext, alert_id: int) -> int:
     """Publish the alert's due messages through the Celery adapter (the entrypoint's part)."""
     from workers.tasks import publish
 
     config = SendingConfig.from_settings(app_ctx.settings)
-    return enqueue_due(app_ctx.sessions, config, alert_id, publish, after_first)
+    return enqueue_due(app_ctx.sessions, config, alert_id, publish)
 
 
 def drive(app_ctx: AppContext, alert_id: int, wait: bool, console: Console) -> None:
@@ -86,9 +86,8 @@ def drive(app_ctx: AppContext, alert_id: int, wait: bool, console: Console) -> N
         follow(app_ctx, alert_id, wait or embedded, console)
 
 
-def follow(app_ctx: AppContext, alert_id: int, wait: bool, console: Console,
-           after_first: Callable[[], None] | None = None) -> None:
-    enqueue(app_ctx, alert_id, after_first)
+def follow(app_ctx: AppContext, alert_id: int, wait: bool, console: Console) -> None:
+    enqueue(app_ctx, alert_id)
     if wait:
         from outreach.sending.guard.view import describe, guard_view
         from outreach.sending.progress import summary_table, watch
@@ -208,19 +207,13 @@ def send_cmd(lazy: LazyContext, alert_id: int, urgent: bool, at_text: str | None
             record(session, cli_actor(), "alert.schedule" if summary.scheduled_at
                    else "alert.launch", f"alert:{alert_id}", count=summary.queued,
                    suppressed=summary.suppressed, urgent=urgent)
-
-        def launched() -> None:  # printed once the first batch is on its way
-            from outreach.contacts.hygiene import stale_in_alert
-
-            with session_scope(sessions) as session:
-                stale = stale_in_alert(session, alert_id)
-            when = (f", scheduled for {summary.scheduled_at.isoformat()}"
-                    if summary.scheduled_at else "")
-            console.print(f"alert {alert_id}: {summary.queued} messages queued, "
-                          f"{summary.suppressed} suppressed contacts skipped, {stale} stale "
-                          f"(`contacts list --where status=stale`){when}", highlight=False)
-
-        follow(app_ctx, alert_id, embedded or not no_wait, console, after_first=launched)
+            stale = stale_in_alert(session, alert_id)  # before any outcome of this alert
+        when = (f", scheduled for {summary.scheduled_at.isoformat()}"
+                if summary.scheduled_at else "")
+        console.print(f"alert {alert_id}: {summary.queued} messages queued, "
+                      f"{summary.suppressed} suppressed contacts skipped, {stale} stale "
+                      f"(`contacts list --where status=stale`){when}", highlight=False)
+        follow(app_ctx, alert_id, embedded or not no_wait, console)
 
 
 @alert_group.command("pause")

@@ -10,8 +10,6 @@ from a dead worker) is published by the sweeper. The broker adapter is passed in
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.db.models.base import utcnow
@@ -25,11 +23,8 @@ ENQUEUE_CHUNK = 5000
 
 
 def enqueue(sessions: sessionmaker[Session], config: SendingConfig, alert_id: int,
-            publish: Publisher, after_first: Callable[[], None] | None = None) -> int:
-    """Publish every due message of the alert that is on no queue; returns how many.
-
-    `after_first` runs once the first batch is on the broker: what a caller only prints (the
-    CLI's launch summary) then no longer delays the blast's first message."""
+            publish: Publisher) -> int:
+    """Publish every due message of the alert that is on no queue; returns how many."""
     published, limit = 0, max(1, config.batch_size // 4)  # a small first batch goes at once
     while True:
         with session_scope(sessions) as session:
@@ -37,9 +32,6 @@ def enqueue(sessions: sessionmaker[Session], config: SendingConfig, alert_id: in
             finish_if_complete(session, alert_id)
         count = publish(batches)
         published += count
-        if after_first is not None:
-            after_first()
-            after_first = None
         if count < limit and limit == ENQUEUE_CHUNK:
             return published
         limit = ENQUEUE_CHUNK
