@@ -125,13 +125,13 @@ def warm_up_broker() -> None:
 class BrokerConnection:
     """Celery configured and connected to the broker before a launch's first publish.
 
-    With OUTREACH_BROKER_URL this happens in a thread started before the launch's counts:
-    importing Celery and the task module and connecting (about 0.1 s of CPU) overlap the
-    counts and the blast's INSERT, while the main thread waits on the database, instead of
-    delaying the first batch. Started after the schema check, so that the two threads do not
-    import at the same time (the main thread has all it needs by then; the thread imports
-    Celery, kombu, redis and `workers`), and nothing else touches Celery until `ready()`.
-    Without a broker URL, `broker()` starts the embedded worker and `ready()` connects then."""
+    With OUTREACH_BROKER_URL this happens in a thread started once the launch is confirmed:
+    importing Celery and the task module and connecting (0.1-0.15 s of CPU) overlap the
+    blast's INSERT, while the main thread waits on the database, instead of delaying the first
+    batch. By then the main thread has imported all it needs, so the two do not import at the
+    same time (the thread imports Celery, kombu, redis and `workers`), and nothing else
+    touches Celery until `ready()`. Without a broker URL, `broker()` starts the embedded
+    worker and `ready()` connects to it then."""
 
     def __init__(self, settings: Settings) -> None:
         self._error: BaseException | None = None
@@ -189,7 +189,6 @@ def send_cmd(lazy: LazyContext, alert_id: int, urgent: bool, at_text: str | None
     sessions = app_ctx.checked_sessions()
     console = Console()
     require_smtp_if_embedded(app_ctx.settings)  # before asking: a send that cannot run
-    connection = BrokerConnection(app_ctx.settings)
     with session_scope(sessions) as session:  # closed before asking: no lock while waiting
         alert = control.get_alert(session, alert_id)
         if alert.state != "draft":  # say so before asking about a send that cannot happen
@@ -197,6 +196,7 @@ def send_cmd(lazy: LazyContext, alert_id: int, urgent: bool, at_text: str | None
                             "(see `outreach alert status`, `resume`, `retry-failed`)")
         plan = launch_plan(session, alert)
     confirm_launch(plan, console, yes=yes)
+    connection = BrokerConnection(app_ctx.settings)  # meanwhile, the blast is inserted
     with broker(app_ctx, configured=connection.configured) as embedded:
         with session_scope(sessions) as session:
             try:
