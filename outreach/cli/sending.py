@@ -115,11 +115,17 @@ def _held(app_ctx: AppContext, alert_id: int) -> Callable[[dict[str, Any]], bool
 
 
 def warm_up_broker() -> None:
-    """Connect to the broker before the blast exists, so the first batch goes out at once."""
+    """Connect to the broker before the blast exists, so the first batch goes out at once:
+    also what Celery does once, on its first publish (build the task registry and the result
+    backend, declare the queues), 10 ms otherwise spent between the commit and the first
+    batch."""
     from workers.app import app
 
+    app.tasks, app.backend  # noqa: B018  (each built on first use)
     with app.producer_or_acquire() as producer:
         producer.connection.ensure_connection(max_retries=3)
+        for queue in app.amqp.queues.values():
+            producer.maybe_declare(queue)
 
 
 class BrokerConnection:
