@@ -6,6 +6,7 @@ without importing SQLAlchemy, Celery, Flask or rich (0.8 s before, about 0.1 s n
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 from typing import TYPE_CHECKING, NamedTuple
@@ -84,11 +85,20 @@ class LazyGroup(click.Group):
 
 def load(group: click.Group, name: str) -> None:
     """Import the modules of command `name`; each `register`s its commands on `group` (a
-    module that only adds subcommands to another's group, like `sending`, has no register)."""
-    for module in COMMANDS[name].modules:
-        register = getattr(importlib.import_module(f"outreach.cli.{module}"), "register", None)
-        if register is not None:
-            register(group)
+    module that only adds subcommands to another's group, like `sending`, has no register).
+
+    The cyclic garbage collector is off meanwhile: an import allocates hundreds of thousands
+    of objects that all live on (classes, functions, SQL constructs), so its passes find
+    nothing to free and cost a tenth of the import time (30-40 ms of `alert send`'s start)."""
+    gc.disable()
+    try:
+        for module in COMMANDS[name].modules:
+            register = getattr(importlib.import_module(f"outreach.cli.{module}"), "register",
+                               None)
+            if register is not None:
+                register(group)
+    finally:
+        gc.enable()
 
 
 class OutreachGroup(LazyGroup):
