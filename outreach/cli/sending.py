@@ -132,12 +132,12 @@ class BrokerConnection:
     """Celery configured and connected to the broker before a launch's first publish.
 
     With OUTREACH_BROKER_URL this happens in a thread started once the launch is confirmed:
-    importing Celery and the task module and connecting (0.1-0.15 s of CPU) overlap the
-    blast's INSERT, while the main thread waits on the database, instead of delaying the first
-    batch. By then the main thread has imported all it needs, so the two do not import at the
-    same time (the thread imports Celery, kombu, redis and `workers`), and nothing else
-    touches Celery until `ready()`. Without a broker URL, `broker()` starts the embedded
-    worker and `ready()` connects to it then."""
+    importing Celery, redis and the task module and connecting (about 0.15 s of CPU) overlap
+    the blast's INSERT, while the main thread waits on the database, instead of delaying the
+    first batch. By then the main thread has imported what it needs (the thread imports
+    Celery, kombu, redis and `workers`; the project has no import cycles for two importing
+    threads to deadlock on), and nothing else touches Celery until `ready()`. Without a
+    broker URL, `broker()` starts the embedded worker and `ready()` connects to it then."""
 
     def __init__(self, settings: Settings) -> None:
         self._error: BaseException | None = None
