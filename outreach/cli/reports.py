@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich import box
-from rich.table import Table
 
 from outreach.cli import pass_app
 from outreach.cli.alerts import alert_group
 from outreach.cli.output import echo_json, safe, table_console
 from outreach.db.session import session_scope
 from outreach.errors import UserError
-from outreach.reports.reach import ReachReport, alert_overview, reach_report
 from outreach.reports.rows import DIMENSIONS
-from outreach.reports.table import body as _body
-from outreach.reports.table import columns as _columns
-from outreach.reports.table import write_rows
+
+if TYPE_CHECKING:  # the reports are imported when one is asked for, not by every `alert` command
+    from outreach.reports.reach import ReachReport
 
 
 def write_csv(report: ReachReport, path: Path) -> None:
+    from outreach.reports.table import write_rows
+
     try:
         with path.open("w", newline="", encoding="utf-8") as handle:
             write_rows(report, handle)
@@ -37,6 +36,12 @@ ALWAYS = ("label", "targeted", "sent", "bounced", "replied", "reached", "engaged
 
 def print_table(report: ReachReport) -> None:
     """The terminal table: columns that are zero everywhere are left out (CSV has them all)."""
+    from rich import box
+    from rich.table import Table
+
+    from outreach.reports.table import body as _body
+    from outreach.reports.table import columns as _columns
+
     cols = _columns(report)
     body = _body(report, cols)
     keep = [i for i, c in enumerate(cols)
@@ -66,6 +71,8 @@ def print_table(report: ReachReport) -> None:
 def report_command(ctx: Any, alert_id: int, by: str, as_json: bool, csv_path: Path | None
                    ) -> None:
     """Reach of an alert per outlet (or country, contact type, language)."""
+    from outreach.reports.reach import reach_report
+
     with session_scope(ctx.app.checked_sessions()) as session:
         report = reach_report(session, alert_id, by)
         if csv_path:
@@ -81,6 +88,10 @@ def report_command(ctx: Any, alert_id: int, by: str, as_json: bool, csv_path: Pa
 @pass_app
 def alert_list(ctx: Any, as_json: bool) -> None:
     """Every alert with its state, sent/total and replies."""
+    from rich.table import Table
+
+    from outreach.reports.reach import alert_overview
+
     with session_scope(ctx.app.checked_sessions()) as session:
         rows = alert_overview(session)
     if as_json:

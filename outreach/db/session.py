@@ -8,12 +8,18 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, column, create_engine, event, inspect, select, table
 from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.errors import SchemaBehindError
 
 MIGRATIONS = Path(str(resources.files("outreach.db") / "migrations"))  # package data too
+# Alembic's head revision, written down so that the usual check (a database at the head) is one
+# SELECT instead of importing Alembic (0.1 s of every command's start). Alembic stays the
+# source of truth: a unit test keeps this equal to its head, and any other answer goes
+# through Alembic itself (`ensure_current`).
+SCHEMA_HEAD = "0001_initial"
+VERSION_TABLE = "alembic_version"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -103,6 +109,8 @@ def head_revision(engine: Engine) -> str | None:
 
 def ensure_current(engine: Engine) -> None:
     """Raise a plain message when the database has not been migrated to this code's schema."""
+    if at_schema_head(engine):
+        return
     current, head = current_revision(engine), head_revision(engine)
     if current is None:
         raise SchemaBehindError("the database has no schema yet: run `outreach db upgrade`")
@@ -111,3 +119,14 @@ def ensure_current(engine: Engine) -> None:
             f"the database schema is at {current}, this code needs {head}: "
             "run `outreach db upgrade`"
         )
+
+
+def at_schema_head(engine: Engine) -> bool:
+    """True when the database's one Alembic version is `SCHEMA_HEAD` (a catalog lookup and a
+    SELECT, no Alembic import); False for anything else, which `ensure_current` then asks
+    Alembic about."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table(VERSION_TABLE):
+            return False
+        versions = conn.scalars(select(column("version_num")).select_from(table(VERSION_TABLE)))
+        return list(versions) == [SCHEMA_HEAD]

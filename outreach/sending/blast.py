@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from outreach.contacts.segments import Segment, segment_clause
@@ -106,8 +105,11 @@ def _insert_messages(session: Session, alert: Alert, default_variant: int, where
     ).where(where).order_by(Contact.id)
     columns = ["alert_id", "contact_id", "variant_id", "status", "attempts", "next_attempt_at",
                "uncertain", "created_at", "updated_at"]
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(Message).from_select(columns, rows).on_conflict_do_nothing()
+    if session.get_bind().dialect.name == "postgresql":  # only this backend's dialect module
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(Message).from_select(columns, rows).on_conflict_do_nothing()
     session.execute(stmt)  # psycopg reports no rowcount for INSERT ... SELECT: count instead
     return session.scalar(select(func.count()).select_from(Message)
                           .where(Message.alert_id == alert.id)) or 0

@@ -17,7 +17,6 @@ from outreach.alerts.repository import get_alert
 from outreach.db.models import Alert, Message, MessageEvent
 from outreach.db.models.base import utcnow
 from outreach.errors import UserError
-from outreach.sending.guard.watch import resumed
 from outreach.sending.states import (
     OPEN_STATUSES,
     InvalidTransition,
@@ -56,6 +55,8 @@ def resume(session: Session, alert_id: int) -> Alert:
                     .where(Message.alert_id == alert_id, Message.status.in_(("queued", "deferred")))
                     .values(enqueued_at=None).execution_options(synchronize_session=False))
     if alert.state != "sending":
+        from outreach.sending.guard.watch import resumed  # (not imported by every sender)
+
         _move(alert, "resume")
         resumed(alert)  # the deliverability guard's automatic pause, if any, is over
     if alert.started_at is None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from outreach.db.models.base import utcnow
-from outreach.mta.smtp import SmtpResult
+
+if TYPE_CHECKING:  # an annotation only: `alert send` imports the ports, not the SMTP client
+    from outreach.mta.smtp import SmtpResult
 
 Batches = list[tuple[str, list[int]]]  # (queue name, message ids)
 

@@ -158,3 +158,14 @@ def test_require_2fa_is_a_typed_flag(raw, expected):
 def test_require_2fa_rejects_other_values():
     with pytest.raises(ConfigError, match=r"^OUTREACH_REQUIRE_2FA: .*'maybe'"):
         load_settings({"OUTREACH_REQUIRE_2FA": "maybe"})
+
+
+def test_the_api_rate_limit_default_is_a_limits_expression_and_others_are_checked():
+    from limits import parse
+
+    from outreach.config import API_RATE_LIMIT
+
+    assert str(parse(API_RATE_LIMIT)) == "600 per 1 minute"  # not checked at load: see there
+    assert load_settings({"OUTREACH_API_RATE_LIMIT": "3/minute"}).api_rate_limit == "3/minute"
+    with pytest.raises(ConfigError, match=r"^OUTREACH_API_RATE_LIMIT: .*'often' is not like"):
+        load_settings({"OUTREACH_API_RATE_LIMIT": "often"})
