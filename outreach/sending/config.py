@@ -13,7 +13,7 @@
 |                                  |                    | empty: OUTREACH_REQUEUE_IDLE_SECONDS)    |
 | OUTREACH_RATE_LIMIT              | "" (unlimited)     | see config.rate_limits |
 | OUTREACH_SLOW_DOWN_SECONDS       | 5                  | pause a domain after a 421/452           |
-| OUTREACH_SMTP_CONNECTIONS        | 8 (see below)      | SMTP connections per worker process      |
+| OUTREACH_SMTP_CONNECTIONS        | 16 (see below)     | SMTP connections per worker process      |
 | OUTREACH_BROKER_PREFIX           | ""                 | Redis key prefix (broker and limiter)    |
 | OUTREACH_HEARTBEAT_SECONDS       | 2                  | how often each worker says it is alive   |
 | OUTREACH_WORKER_DEAD_AFTER_SECONDS | 15               | silent this long: its claims go back     |
@@ -23,7 +23,7 @@
 | OUTREACH_DB_RETRY_SECONDS        | 600                | claims and records wait for the database |
 
 The worker layout (`default_processes`, `default_connections`): one sending process per core,
-each sending on 8 SMTP connections at once (fewer with many processes, so that one machine
+each sending on 16 SMTP connections at once (fewer with many processes, so that one machine
 opens at most 32, below Postfix's default limit of 50 per client). A process is on the CPU
 for only part of each message and waits for the server's replies and the database's commit
 the rest of the time; with several connections it waits for all of them at once, and the
@@ -87,7 +87,7 @@ class SendingConfig:
         )
 
 
-MAX_CONNECTIONS_PER_PROCESS = 8
+MAX_CONNECTIONS_PER_PROCESS = 16
 MAX_DEFAULT_CONNECTIONS = 32  # per machine, by default: below Postfix's 50 per client
 
 

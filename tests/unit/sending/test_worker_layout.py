@@ -20,7 +20,7 @@ def test_one_process_per_core_by_default(monkeypatch: pytest.MonkeyPatch) -> Non
     assert celery_config(Settings())["worker_concurrency"] == 3  # `celery -A workers worker`
 
 
-@pytest.mark.parametrize(("cores", "connections"), [(1, 8), (2, 8), (4, 8), (8, 4), (64, 1)])
+@pytest.mark.parametrize(("cores", "connections"), [(1, 16), (2, 16), (4, 8), (8, 4), (64, 1)])
 def test_connections_per_process_follow_the_cores(monkeypatch: pytest.MonkeyPatch, cores: int,
                                                   connections: int) -> None:
     monkeypatch.setattr(os, "cpu_count", lambda: cores)
