@@ -121,6 +121,13 @@ class SmtpSender:
         """One connection: the jobs one after the other."""
         return [self.send(*job) for job in jobs]
 
+    def width(self) -> int:
+        return 1
+
+    @property
+    def is_open(self) -> bool:
+        return self._conn is not None
+
     def send_steps(self, envelope_from: str, recipient: str,
                    data: bytes) -> Generator[None, None, SmtpResult]:
         """`send` in steps: it yields after each write whose reply it then waits for, so that
@@ -423,6 +430,7 @@ def send_all(senders: Sequence[SmtpSender], jobs: Sequence[Job]) -> list[SmtpRes
     connection and its own rules (reconnect once, classification) exactly as in `send`."""
     if len(jobs) > len(senders):
         raise ValueError(f"{len(jobs)} messages for {len(senders)} connections")
+    senders = sorted(senders, key=lambda s: not s.is_open)  # stable: open ones first
     running = {i: senders[i].send_steps(*job) for i, job in enumerate(jobs)}
     results: dict[int, SmtpResult] = {}
     try:
@@ -467,6 +475,12 @@ class SmtpPool:
         """Up to `connections` messages at once, one per connection (`send_all`); not to be
         mixed with `send` from other threads."""
         return send_all(self.senders, jobs)
+
+    def width(self) -> int:
+        """How many messages the next `send_many` should carry: the open connections and one
+        more. Connections are opened one a round, so the first message waits for one
+        handshake (TLS to a distant relay: several round trips), not for all of them."""
+        return min(len(self.senders), 1 + sum(s.is_open for s in self.senders))
 
     @property
     def connections_opened(self) -> int:

@@ -35,12 +35,16 @@ class QueueDepth(Protocol):
 class Sender(Protocol):
     """One SMTP transaction per call; never raises for SMTP or network errors."""
 
-    connections: int  # how many messages `send_many` takes at once
+    connections: int  # the most messages `send_many` takes at once (the claim token says it)
 
     def send(self, envelope_from: str, recipient: str, data: bytes) -> SmtpResult: ...
 
     def send_many(self, jobs: Sequence[tuple[str, str, bytes]]) -> list[SmtpResult]:
         """Up to `connections` messages at once, one per connection, results in order."""
+        ...
+
+    def width(self) -> int:
+        """How many to send in the next round (<= connections: open ones, and one more)."""
         ...
 
     def close(self) -> None: ...

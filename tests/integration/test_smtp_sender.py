@@ -278,6 +278,18 @@ def test_a_connection_lost_in_a_round_costs_only_its_own_message(
         f"r{i}@example.net" for i in range(6)]
 
 
+def test_a_pool_opens_one_more_connection_a_round(smtp_sink: RecordingSmtpServer) -> None:
+    """The first message waits for one connection's handshake, not for all of them."""
+    widths = []
+    with SmtpPool(smtp_sink.url, 3) as pool:
+        for n in range(5):
+            widths.append(pool.width())
+            jobs = [(FROM, f"r{n}-{i}@example.net", message(i)) for i in range(widths[-1])]
+            assert {r.outcome for r in pool.send_many(jobs)} == {"sent"}
+            assert pool.connections_opened == min(n + 1, 3)
+    assert widths == [1, 2, 3, 3, 3] and smtp_sink.connections == 3
+
+
 def test_send_many_on_one_sender_sends_in_turn(smtp_sink: RecordingSmtpServer) -> None:
     with SmtpSender(smtp_sink.url) as sender:
         results = sender.send_many([(FROM, f"r{i}@example.net", message(i)) for i in range(3)])

@@ -75,6 +75,9 @@ class FakeSender:
         self.rounds.append(len(jobs))
         return [self.send(*job) for job in jobs]
 
+    def width(self) -> int:
+        return self.connections
+
     def close(self) -> None:
         self.closed = True
 

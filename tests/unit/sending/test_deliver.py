@@ -205,3 +205,12 @@ def test_a_bounce_in_a_round_is_suppressed_and_the_others_are_sent(rt):
     assert [m.status for m in rows(rt, ids)] == ["sent", "bounced", "sent"]
     with session_scope(rt.sessions) as session:
         assert session.scalar(select(func.count()).select_from(Suppression)) == 1
+
+
+def test_rounds_follow_the_senders_width_and_the_token_its_connections(rt, monkeypatch):
+    rt.sender.connections = 3
+    monkeypatch.setattr(rt.sender, "width", lambda: min(3, 1 + len(rt.sender.rounds)))
+    ids = blast(rt, 8)
+    deliver_batch(rt, ids)
+    assert rt.sender.rounds == [1, 2, 3, 2]  # one more connection a round, then all three
+    assert {m.claimed_by.rpartition("-")[2] for m in rows(rt, ids)} == {"3"}
