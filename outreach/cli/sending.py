@@ -49,17 +49,15 @@ def broker(app_ctx: AppContext, configured: bool = False) -> Iterator[bool]:
     `configured`: a `BrokerConnection` thread did it (and connected) already."""
     settings = app_ctx.settings
     require_smtp_if_embedded(settings)
-    if settings.broker_url:
-        if not configured:
-            from workers.app import use_settings
+    if not configured:
+        from workers.app import use_settings
 
-            use_settings(settings)
+        use_settings(settings)
+    if settings.broker_url:
         yield False
         return
-    from workers.app import use_settings
     from workers.embedded import embedded_worker
 
-    use_settings(settings)
     with embedded_worker(settings):
         yield True
 

@@ -464,12 +464,10 @@ class SmtpPool:
         self._lock = threading.Lock()
 
     @property
-    def size(self) -> int:
-        return len(self.senders)
-
-    @property
     def connections(self) -> int:
         return len(self.senders)
+
+    size = connections
 
     def send_many(self, jobs: Sequence[Job]) -> list[SmtpResult]:
         """Up to `connections` messages at once, one per connection (`send_all`); not to be

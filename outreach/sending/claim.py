@@ -59,15 +59,17 @@ def claimable(now: datetime):  # type: ignore[no-untyped-def]
     its recipient domain not paused by the deliverability guard)."""
     due = or_(Message.status == "queued",
               and_(Message.status == "deferred", Message.next_attempt_at <= now))
-    sending_alerts = select(Alert.id).where(Alert.state == "sending")
-    return and_(due, Message.alert_id.in_(sending_alerts), ~held_by_guard())
+    return and_(due, _alert_sending(), ~held_by_guard())
+
+
+def _alert_sending():  # type: ignore[no-untyped-def]
+    return Message.alert_id.in_(select(Alert.id).where(Alert.state == "sending"))
 
 
 def already_ours(token: str):  # type: ignore[no-untyped-def]
     """SQL: rows this very claim took in a commit whose acknowledgement was lost (the database
     failed just then): the retry takes them again, or they would wait for the lease."""
-    return and_(Message.status == "sending", Message.claimed_by == token,
-                Message.alert_id.in_(select(Alert.id).where(Alert.state == "sending")))
+    return and_(Message.status == "sending", Message.claimed_by == token, _alert_sending())
 
 
 def claim_batch(session: Session, ids: list[int], token: str, lease_until: datetime,

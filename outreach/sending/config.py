@@ -41,6 +41,9 @@ from datetime import datetime, timedelta
 from outreach.config import Settings
 from outreach.config.rate_limits import RateLimits, parse_rate_limits
 
+MAX_CONNECTIONS_PER_PROCESS = 16
+MAX_DEFAULT_CONNECTIONS = 32  # per machine, by default: below Postfix's 50 per client
+
 
 @dataclass(frozen=True)
 class SendingConfig:
@@ -53,7 +56,7 @@ class SendingConfig:
     requeue_after_seconds: float = 300.0
     rate_limits: RateLimits = field(default_factory=RateLimits)
     slow_down_seconds: float = 5.0
-    smtp_connections: int = 8
+    smtp_connections: int = MAX_CONNECTIONS_PER_PROCESS  # one process: default_connections(1)
     broker_prefix: str = ""
     heartbeat_seconds: float = 2.0
     worker_dead_after_seconds: float = 15.0
@@ -85,10 +88,6 @@ class SendingConfig:
             breaker_max_seconds=settings.breaker_max_seconds,
             db_retry_seconds=settings.db_retry_seconds,
         )
-
-
-MAX_CONNECTIONS_PER_PROCESS = 16
-MAX_DEFAULT_CONNECTIONS = 32  # per machine, by default: below Postfix's 50 per client
 
 
 def default_processes() -> int:

@@ -238,7 +238,7 @@ class _Batch:
         recorded together, in one commit, before any connection takes its next message.
         So at any moment at most one message per connection is out but unrecorded, as with
         one connection: the claim token says how many (`lanes_of`), for the sweeper."""
-        width = max(1, min(self.rt.sender.width(), self.rt.sender.connections))
+        width = max(1, self.rt.sender.width())
         take, self.todo = self.todo[:width], self.todo[width:]
         records: list[tuple[Claimed, Record]] = []
         ready: list[_Ready] = []

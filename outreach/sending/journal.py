@@ -29,7 +29,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from outreach.sending.record import Outcome, pg_params
+from outreach.sending.record import Outcome
 
 SETTLE_HEARTBEATS = 3  # heartbeats a sweeper waits after an outage before it publishes
 
@@ -107,9 +107,20 @@ def replay(conn: Connection, entries: list[Entry]) -> int:
     connection); returns how many rows it changed or flagged."""
     changed = 0
     for entry in entries:
-        params = pg_params(entry.message_id, entry.token, entry.outcome, entry.at, entry.header)
+        params = _replay_params(entry)
         changed += conn.exec_driver_sql(_PG_REPLAY, params).rowcount or 0
         changed += conn.exec_driver_sql(_PG_FLAG, params).rowcount or 0
     if conn.in_transaction():
         conn.commit()
     return changed
+
+
+def _replay_params(entry: Entry) -> dict[str, object]:
+    outcome, now = entry.outcome, entry.at
+    return {
+        "id": entry.message_id, "token": entry.token, "status": outcome.status,
+        "code": outcome.code, "text": outcome.text, "now": now,
+        "next_attempt_at": outcome.next_attempt_at, "uncertain": outcome.uncertain,
+        "sent_at": now if outcome.status == "sent" else None, "header": entry.header,
+        "kind": outcome.event.removeprefix("smtp_"), "detail": outcome.text[:500],
+    }

@@ -115,18 +115,6 @@ def _event(outcome: Outcome, now: datetime) -> dict[str, object]:
             "detail": outcome.text[:500], "at": now}
 
 
-def pg_params(message_id: int, token: str, outcome: Outcome, now: datetime,
-              header: str | None) -> dict[str, object]:
-    """The parameters of the journal replay statements (outreach.sending.journal)."""
-    return {
-        "id": message_id, "token": token, "status": outcome.status, "code": outcome.code,
-        "text": outcome.text, "now": now, "next_attempt_at": outcome.next_attempt_at,
-        "uncertain": outcome.uncertain, "refund": 0 if outcome.counts_attempt else 1,
-        "sent_at": now if outcome.status == "sent" else None, "header": header,
-        "kind": outcome.event.removeprefix("smtp_"), "detail": outcome.text[:500],
-    }
-
-
 # Several outcomes of one claim in one statement: the rows as arrays, joined with `unnest`.
 _PG_RECORD_MANY = """
 WITH input AS (
